@@ -1,0 +1,291 @@
+package content
+
+import (
+	"bytes"
+	"errors"
+	"path"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Article is one published file as the feeds see it: parsed fields plus
+// the identity and dates that the Store keeps stable across edits and restarts.
+type Article struct {
+	ID        string    // stable id: a urn:uuid assigned on first sight, or front matter id
+	Path      string    // slash-separated path relative to the content folder
+	Slug      string    // URL path under /articles/, unique within the folder
+	Title     string    // plain text
+	Summary   string    // plain text, about 300 characters at most
+	HTML      string    // sanitised body HTML
+	Author    string    // empty when the file names none
+	Tags      []string  // as given, de-duplicated
+	Language  string    // BCP 47 tag when the file declares one
+	Published time.Time // never changes on edit
+	Updated   time.Time // changes only when the content hash changes
+	Draft     bool      // drafts are read but never published
+	Hash      string    // hex SHA-256 of the raw file bytes
+	Warnings  []string  // problems that did not stop the file from being read
+	Dropped   []Dropped // lines dropped as boilerplate, for `dropfeed check`
+}
+
+// Parsed is what a parser reads from one file's bytes, before identity and
+// dates are settled against the Store.
+type Parsed struct {
+	Title    string
+	Summary  string
+	HTML     string
+	Author   string
+	Tags     []string
+	Language string
+	ID       string    // front matter id, if any
+	Date     time.Time // published date given by the file itself; zero if none
+	Updated  time.Time // updated date given by the file itself; zero if none
+	Draft    bool
+	Warnings []string
+	Dropped  []Dropped
+}
+
+// Dropped is a line or paragraph a parser left out of the article, and why.
+type Dropped struct {
+	Text   string `json:"text"`
+	Reason string `json:"reason"`
+}
+
+// ErrUnsupported is returned by Parse for files that are not articles
+// (unknown extensions, dotfiles, editor temporaries).
+var ErrUnsupported = errors.New("not an article file")
+
+// ErrBinary is returned by Parse for files whose bytes are not text.
+var ErrBinary = errors.New("binary data, not text")
+
+// IsArticleFile reports whether the file name (base name or path) is one
+// dropfeed reads, as opposed to an unsupported type, a dotfile or an editor's
+// temporary or backup file.
+func IsArticleFile(name string) bool {
+	base := path.Base(strings.ReplaceAll(name, "\\", "/"))
+	if base == "" || strings.HasPrefix(base, ".") || strings.HasPrefix(base, "#") ||
+		strings.HasSuffix(base, "~") || strings.HasSuffix(base, "#") || base == "4913" {
+		return false
+	}
+	switch strings.ToLower(path.Ext(base)) {
+	case ".md", ".markdown", ".txt", ".html", ".htm":
+		return true
+	}
+	return false
+}
+
+// Parse reads one article file's bytes. name selects the format by its
+// extension. The bytes may be UTF-8 (with or without BOM), UTF-16 with a BOM,
+// or Windows-1252/Latin-1; every returned string is valid UTF-8 with no
+// characters that XML forbids.
+func Parse(name string, data []byte) (Parsed, error) {
+	if !IsArticleFile(name) {
+		return Parsed{}, ErrUnsupported
+	}
+	text, warn, err := decodeText(data)
+	if err != nil {
+		return Parsed{}, err
+	}
+	var p Parsed
+	switch strings.ToLower(path.Ext(name)) {
+	case ".md", ".markdown":
+		p, err = parseMarkdown(text)
+	case ".txt":
+		p, err = parseText(text)
+	case ".html", ".htm":
+		p, err = parseHTML(text)
+	}
+	if err != nil {
+		return Parsed{}, err
+	}
+	if warn != "" {
+		p.Warnings = append([]string{warn}, p.Warnings...)
+	}
+	p.Title = cleanText(p.Title)
+	p.Summary = cleanText(p.Summary)
+	p.HTML = cleanText(p.HTML)
+	p.Author = cleanText(p.Author)
+	p.Tags = cleanTags(p.Tags)
+	if p.Title == "" {
+		p.Title = titleFromName(name)
+		p.Warnings = append(p.Warnings, "no title found; using the file name")
+	}
+	return p, nil
+}
+
+// decodeText turns raw file bytes into a UTF-8 string. It returns a warning
+// when it had to guess the encoding or repair the bytes.
+func decodeText(data []byte) (string, string, error) {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
+		data = data[3:]
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}), bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		return decodeUTF16(data)
+	}
+	if looksBinary(data) {
+		return "", "", ErrBinary
+	}
+	if utf8.Valid(data) {
+		return string(data), "", nil
+	}
+	// A Latin-1 file has no valid multi-byte sequences; a damaged UTF-8 file
+	// has mostly valid ones and a few bad bytes, which are replaced.
+	if good, bad := utf8Counts(data); good == 0 || bad > good {
+		if s, err := charmap.Windows1252.NewDecoder().Bytes(data); err == nil {
+			return string(s), "not UTF-8; decoded as Windows-1252", nil
+		}
+	}
+	return strings.ToValidUTF8(string(data), "\uFFFD"), "invalid UTF-8 bytes replaced", nil
+}
+
+func decodeUTF16(data []byte) (string, string, error) {
+	bigEndian := data[0] == 0xFE
+	data = data[2:]
+	if len(data)%2 == 1 {
+		data = data[:len(data)-1]
+	}
+	units := make([]uint16, len(data)/2)
+	for i := range units {
+		if bigEndian {
+			units[i] = uint16(data[2*i])<<8 | uint16(data[2*i+1])
+		} else {
+			units[i] = uint16(data[2*i+1])<<8 | uint16(data[2*i])
+		}
+	}
+	s := string(utf16.Decode(units))
+	if strings.ContainsRune(s, 0) {
+		return "", "", ErrBinary
+	}
+	return s, "", nil
+}
+
+// looksBinary reports whether data holds NUL bytes or many control bytes in
+// its first 8 KiB, as images, archives and executables do.
+func looksBinary(data []byte) bool {
+	head := data[:min(len(data), 8192)]
+	if bytes.IndexByte(head, 0) >= 0 {
+		return true
+	}
+	ctrl := 0
+	for _, b := range head {
+		if b < 0x20 && b != '\n' && b != '\r' && b != '\t' && b != '\f' {
+			ctrl++
+		}
+	}
+	return len(head) > 0 && ctrl*10 > len(head)
+}
+
+// utf8Counts counts valid multi-byte UTF-8 sequences and invalid bytes.
+func utf8Counts(data []byte) (good, bad int) {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			bad++
+		case n > 1:
+			good++
+		}
+		i += n
+	}
+	return good, bad
+}
+
+// cleanText makes s safe for every feed format: valid UTF-8 without the
+// characters XML 1.0 forbids (C0 controls but tab/newline/CR, U+FFFE/U+FFFF,
+// lone surrogates). Carriage returns are normalised away.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n':
+			return r
+		case r == '\r':
+			return '\n'
+		case r < 0x20, r == 0x7F, r >= 0x80 && r <= 0x9F:
+			return -1
+		case r == 0xFFFE || r == 0xFFFF, r >= 0xD800 && r <= 0xDFFF:
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func cleanTags(tags []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range tags {
+		t = strings.TrimSpace(cleanText(t))
+		if t == "" || seen[strings.ToLower(t)] {
+			continue
+		}
+		seen[strings.ToLower(t)] = true
+		out = append(out, t)
+	}
+	return out
+}
+
+// titleFromName derives a readable title from a file name:
+// "2025-03-01-my-first-post.md" becomes "My first post".
+func titleFromName(name string) string {
+	base := path.Base(strings.ReplaceAll(name, "\\", "/"))
+	base = strings.TrimSuffix(base, path.Ext(base))
+	if _, rest, ok := datePrefix(base); ok {
+		base = rest
+	}
+	base = strings.TrimSpace(strings.NewReplacer("-", " ", "_", " ").Replace(base))
+	if base == "" {
+		return "Untitled"
+	}
+	r, n := utf8.DecodeRuneInString(base)
+	return string(unicode.ToUpper(r)) + base[n:]
+}
+
+// datePrefix splits a "YYYY-MM-DD-" prefix off a file's base name.
+func datePrefix(base string) (time.Time, string, bool) {
+	if len(base) < 11 || base[10] != '-' && base[10] != '_' {
+		return time.Time{}, base, false
+	}
+	t, err := time.Parse("2006-01-02", base[:10])
+	if err != nil {
+		return time.Time{}, base, false
+	}
+	return t, base[11:], true
+}
+
+// Summarize shortens plain text to at most limit characters (runes), cutting
+// at the last sentence end if one falls in the second half, else at a word
+// boundary with an ellipsis.
+func Summarize(s string, limit int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	cut := []rune(s)[:limit]
+	head := string(cut)
+	if i := lastSentenceEnd(head); i >= len(head)/2 {
+		return strings.TrimSpace(head[:i+1])
+	}
+	if i := strings.LastIndexByte(head, ' '); i > 0 {
+		head = head[:i]
+	}
+	return strings.TrimRight(head, " ,;:-–—") + "…"
+}
+
+func lastSentenceEnd(s string) int {
+	best := -1
+	for i := 0; i < len(s)-1; i++ {
+		if (s[i] == '.' || s[i] == '!' || s[i] == '?') && s[i+1] == ' ' {
+			best = i
+		}
+	}
+	if n := len(s); n > 0 && (s[n-1] == '.' || s[n-1] == '!' || s[n-1] == '?') {
+		best = n - 1
+	}
+	return best
+}
