@@ -1,0 +1,279 @@
+package content_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dropfeed/dropfeed/content"
+	"github.com/dropfeed/dropfeed/content/store"
+)
+
+// clock is a settable time source for tests of first-seen and changed dates.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+type lib struct {
+	*content.Library
+	st *store.Store
+}
+
+func openLib(t *testing.T, dir, state string, c *clock, maxSize int64) lib {
+	t.Helper()
+	st, err := store.Open(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := content.OpenLibrary(dir, st, content.LibraryOptions{Now: c.now, MaxFileSize: maxSize})
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	return lib{l, st}
+}
+
+func (l lib) close(t *testing.T) {
+	t.Helper()
+	if err := l.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (l lib) scan(t *testing.T) {
+	t.Helper()
+	if _, err := l.Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (l lib) apply(t *testing.T, paths ...string) bool {
+	t.Helper()
+	changed, err := l.Apply(context.Background(), paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return changed
+}
+
+func (l lib) byPath() map[string]content.Article {
+	out := map[string]content.Article{}
+	for _, a := range l.Articles() {
+		out[a.Path] = a
+	}
+	return out
+}
+
+func write(t *testing.T, dir, rel, text string) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func md(title, body string) string {
+	return "---\ntitle: " + title + "\n---\n\n" + body + "\n"
+}
+
+func TestLibraryIdentitySurvivesRestart(t *testing.T) {
+	dir, state := t.TempDir(), filepath.Join(t.TempDir(), "state.db")
+	c := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	write(t, dir, "one.md", md("One", "First body."))
+	write(t, dir, "2025-01-02-two.md", "# Two\n\nSecond body.\n")
+	write(t, dir, "sub/three.md", "---\ntitle: Three\ndate: 2024-05-06T07:08:09Z\nid: tag:example.org,2024:three\n---\nThird.\n")
+
+	l := openLib(t, dir, state, c, 0)
+	l.scan(t)
+	first := l.byPath()
+	l.close(t)
+	if len(first) != 3 {
+		t.Fatalf("got %d articles, want 3: %v", len(first), first)
+	}
+	wantPub := map[string]time.Time{
+		"one.md":            c.t,
+		"2025-01-02-two.md": time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC),
+		"sub/three.md":      time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC),
+	}
+	for p, want := range wantPub {
+		if got := first[p].Published; !got.Equal(want) {
+			t.Errorf("%s published = %v, want %v", p, got, want)
+		}
+	}
+	if got := first["sub/three.md"].ID; got != "tag:example.org,2024:three" {
+		t.Errorf("front matter id not honoured: %q", got)
+	}
+	if !strings.HasPrefix(first["one.md"].ID, "urn:uuid:") {
+		t.Errorf("assigned id %q is not a urn:uuid", first["one.md"].ID)
+	}
+	if got := first["sub/three.md"].Slug; got != "sub/three" {
+		t.Errorf("slug = %q, want sub/three", got)
+	}
+
+	// A day later, after a restart, nothing about the articles has changed.
+	c.t = c.t.Add(24 * time.Hour)
+	l = openLib(t, dir, state, c, 0)
+	defer l.close(t)
+	l.scan(t)
+	for p, a := range l.byPath() {
+		b := first[p]
+		if a.ID != b.ID || !a.Published.Equal(b.Published) || !a.Updated.Equal(b.Updated) || a.Slug != b.Slug {
+			t.Errorf("%s changed across restart: %+v -> %+v", p, b, a)
+		}
+	}
+}
+
+func TestLibraryUpdatedOnlyOnRealChange(t *testing.T) {
+	dir, state := t.TempDir(), filepath.Join(t.TempDir(), "state.db")
+	c := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	write(t, dir, "post.md", md("Post", "Body one."))
+	l := openLib(t, dir, state, c, 0)
+	defer l.close(t)
+	l.scan(t)
+	before := l.byPath()["post.md"]
+
+	// Touched: same bytes, new mtime.
+	c.t = c.t.Add(time.Hour)
+	future := time.Now().Add(time.Minute)
+	if err := os.Chtimes(filepath.Join(dir, "post.md"), future, future); err != nil {
+		t.Fatal(err)
+	}
+	if l.apply(t, "post.md") {
+		t.Error("touching a file reported a change")
+	}
+	if got := l.byPath()["post.md"]; !got.Updated.Equal(before.Updated) {
+		t.Errorf("touch changed updated: %v -> %v", before.Updated, got.Updated)
+	}
+
+	// Edited: new bytes.
+	c.t = c.t.Add(time.Hour)
+	write(t, dir, "post.md", md("Post", "Body two."))
+	if !l.apply(t, "post.md") {
+		t.Error("an edit reported no change")
+	}
+	after := l.byPath()["post.md"]
+	if after.ID != before.ID || !after.Published.Equal(before.Published) {
+		t.Errorf("edit changed identity: %+v -> %+v", before, after)
+	}
+	if !after.Updated.Equal(c.t) {
+		t.Errorf("updated = %v, want %v", after.Updated, c.t)
+	}
+}
+
+func TestLibraryDeleteRenameRecreate(t *testing.T) {
+	dir, state := t.TempDir(), filepath.Join(t.TempDir(), "state.db")
+	c := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	write(t, dir, "a.md", md("A", "Alpha."))
+	write(t, dir, "b.md", md("B", "Beta."))
+	write(t, dir, "dir/c.md", md("C", "Gamma."))
+	l := openLib(t, dir, state, c, 0)
+	defer l.close(t)
+	l.scan(t)
+	orig := l.byPath()
+
+	// mv a.md renamed.md: one event batch names both paths.
+	if err := os.Rename(filepath.Join(dir, "a.md"), filepath.Join(dir, "renamed.md")); err != nil {
+		t.Fatal(err)
+	}
+	l.apply(t, "a.md", "renamed.md")
+	got := l.byPath()
+	if _, ok := got["a.md"]; ok {
+		t.Error("old path still published after rename")
+	}
+	if got["renamed.md"].ID != orig["a.md"].ID {
+		t.Errorf("rename gave a new id: %q -> %q", orig["a.md"].ID, got["renamed.md"].ID)
+	}
+	if got["renamed.md"].Slug != "renamed" {
+		t.Errorf("renamed slug = %q", got["renamed.md"].Slug)
+	}
+
+	// Delete b.md, then write it back a minute later (a sync tool's replace).
+	os.Remove(filepath.Join(dir, "b.md"))
+	l.apply(t, "b.md")
+	if _, ok := l.byPath()["b.md"]; ok {
+		t.Fatal("deleted file still published")
+	}
+	c.t = c.t.Add(time.Minute)
+	write(t, dir, "b.md", md("B", "Beta, revised."))
+	l.apply(t, "b.md")
+	if got := l.byPath()["b.md"].ID; got != orig["b.md"].ID {
+		t.Errorf("recreated file got a new id: %q -> %q", orig["b.md"].ID, got)
+	}
+
+	// Removing a folder removes what was in it; a new article at a reused
+	// name long after deletion is a new article.
+	os.RemoveAll(filepath.Join(dir, "dir"))
+	l.apply(t, "dir")
+	if _, ok := l.byPath()["dir/c.md"]; ok {
+		t.Fatal("article in a removed folder still published")
+	}
+	c.t = c.t.Add(48 * time.Hour)
+	write(t, dir, "dir/c.md", md("C2", "Something else entirely."))
+	l.apply(t, "dir")
+	if got := l.byPath()["dir/c.md"].ID; got == "" || got == orig["dir/c.md"].ID {
+		t.Errorf("new article at an old name: id %q, old %q", got, orig["dir/c.md"].ID)
+	}
+}
+
+func TestLibraryBadFiles(t *testing.T) {
+	dir, state := t.TempDir(), filepath.Join(t.TempDir(), "state.db")
+	c := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	write(t, dir, "good.md", md("Good", "Fine."))
+	write(t, dir, "junk.md", "\x00\x01\x02binary\x00")
+	write(t, dir, "big.md", md("Big", strings.Repeat("x", 2000)))
+	write(t, dir, "notes.swp", "editor junk")
+	write(t, dir, ".hidden.md", md("Hidden", "no"))
+	write(t, dir, ".dropfeed/x.md", md("State", "no"))
+	l := openLib(t, dir, state, c, 1000)
+	defer l.close(t)
+	l.scan(t)
+	got := l.byPath()
+	if len(got) != 1 || got["good.md"].Title != "Good" {
+		t.Fatalf("want only good.md, got %v", got)
+	}
+	problems := l.Problems()
+	if !strings.Contains(problems["junk.md"], "binary") {
+		t.Errorf("junk.md problem = %q", problems["junk.md"])
+	}
+	if !strings.Contains(problems["big.md"], "max-file-size") {
+		t.Errorf("big.md problem = %q", problems["big.md"])
+	}
+
+	// A good file turned bad keeps its last good version.
+	write(t, dir, "good.md", "---\ntitle: [unclosed\n---\nbody\n")
+	l.apply(t, "good.md")
+	if got := l.byPath()["good.md"]; got.Title != "Good" {
+		t.Errorf("last good version lost: %+v", got)
+	}
+	if l.Problems()["good.md"] == "" {
+		t.Error("no problem recorded for the broken edit")
+	}
+}
+
+func TestLibraryUniqueIDsAndSlugs(t *testing.T) {
+	dir, state := t.TempDir(), filepath.Join(t.TempDir(), "state.db")
+	c := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	write(t, dir, "a.md", "---\ntitle: A\nid: same\n---\nA.\n")
+	write(t, dir, "b.md", "---\ntitle: B\nid: same\n---\nB.\n")
+	write(t, dir, "c.md", md("C md", "C."))
+	write(t, dir, "c.markdown", md("C markdown", "C again."))
+	l := openLib(t, dir, state, c, 0)
+	defer l.close(t)
+	l.scan(t)
+	ids, slugs := map[string]bool{}, map[string]bool{}
+	for _, a := range l.Articles() {
+		if ids[a.ID] || slugs[a.Slug] {
+			t.Errorf("duplicate id %q or slug %q", a.ID, a.Slug)
+		}
+		ids[a.ID], slugs[a.Slug] = true, true
+	}
+	if !ids["same"] || len(ids) != 4 || len(slugs) != 4 {
+		t.Errorf("ids %v slugs %v", ids, slugs)
+	}
+}

@@ -1,0 +1,136 @@
+// Package store keeps what dropfeed must remember across restarts (each
+// file's identity and dates, the feed's own id) in a bbolt file.
+//
+// bbolt is a single-file, pure-Go, crash-safe B+tree (copy-on-write pages,
+// fsync on commit): no cgo, no server, and a torn write can never leave a
+// half-updated identity behind.
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/dropfeed/dropfeed/content"
+)
+
+var (
+	bucketFiles = []byte("files")
+	bucketMeta  = []byte("meta")
+	keyFeedID   = []byte("feed-id")
+)
+
+// Store is an open state file. It is safe for concurrent use.
+type Store struct {
+	db   *bolt.DB
+	path string
+}
+
+// Open opens (creating if needed) the state file at path. It fails after a
+// second if another process holds the file, rather than hanging.
+func Open(path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open state %s: in use by another dropfeed process", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketFiles, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// Close closes the state file.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close state %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// LoadIdentities returns every identity the store holds, by path.
+func (s *Store) LoadIdentities() (map[string]content.Identity, error) {
+	out := map[string]content.Identity{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFiles).ForEach(func(k, v []byte) error {
+			var id content.Identity
+			if err := json.Unmarshal(v, &id); err != nil {
+				return fmt.Errorf("identity of %s: %w", k, err)
+			}
+			out[string(k)] = id
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load state %s: %w", s.path, err)
+	}
+	return out, nil
+}
+
+// SaveIdentities writes put and removes del in one transaction, so a crash
+// leaves either all of a change or none of it.
+func (s *Store) SaveIdentities(put map[string]content.Identity, del []string) error {
+	if len(put) == 0 && len(del) == 0 {
+		return nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketFiles)
+		for _, k := range del {
+			if err := b.Delete([]byte(k)); err != nil {
+				return err
+			}
+		}
+		for k, id := range put {
+			v, err := json.Marshal(id)
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save state %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// FeedID returns the feed's own id, a urn:uuid created the first time it is
+// asked for and kept from then on, so the feed id survives base URL changes.
+func (s *Store) FeedID() (string, error) {
+	var id string
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMeta)
+		if v := b.Get(keyFeedID); v != nil {
+			id = string(v)
+			return nil
+		}
+		id = content.NewID()
+		return b.Put(keyFeedID, []byte(id))
+	})
+	if err != nil {
+		return "", fmt.Errorf("feed id in %s: %w", s.path, err)
+	}
+	return id, nil
+}
