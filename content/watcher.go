@@ -24,6 +24,9 @@ type Watcher struct {
 	MaxWait time.Duration // but no later than this after the first event; 0 means 1s
 	Settle  time.Duration // a file must keep its size and mtime this long; 0 means 25ms
 	Logger  *slog.Logger  // nil means slog.Default()
+
+	fw        *fsnotify.Watcher
+	closeOnce sync.Once
 }
 
 // Batch is one set of changed paths, relative to the folder and
@@ -85,10 +88,37 @@ func (p *pending) take() Batch {
 	return b
 }
 
-// Run watches the folder and its subfolders until ctx is done, calling apply
-// with each batch once its files have settled. apply runs on Run's goroutine,
-// never concurrently with itself; events keep being collected meanwhile, so a
-// slow apply cannot make the kernel's event queue overflow.
+// Open starts watching the folder and every subfolder, so that nothing
+// written after Open returns is missed. Run then reports the changes.
+func (w *Watcher) Open() error {
+	fw, err := fsnotify.NewBufferedWatcher(4096)
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", w.Dir, err)
+	}
+	if err := w.addTree(fw, w.Dir, nil); err != nil {
+		fw.Close()
+		return fmt.Errorf("watch %s: %w", w.Dir, err)
+	}
+	w.fw = fw
+	return nil
+}
+
+// Close stops watching. Run returns soon after.
+func (w *Watcher) Close() error {
+	var err error
+	w.closeOnce.Do(func() {
+		if w.fw != nil {
+			err = w.fw.Close()
+		}
+	})
+	return err
+}
+
+// Run reports changes until ctx is done or the Watcher is closed, calling
+// apply with each batch once its files have settled. apply runs on Run's
+// goroutine, never concurrently with itself; events keep being collected
+// meanwhile, so a slow apply cannot make the kernel's event queue overflow.
+// Run opens the Watcher if Open was not called, and closes it on return.
 func (w *Watcher) Run(ctx context.Context, apply func(context.Context, Batch)) error {
 	quiet, maxWait, settle := w.Quiet, w.MaxWait, w.Settle
 	if quiet <= 0 {
@@ -104,21 +134,22 @@ func (w *Watcher) Run(ctx context.Context, apply func(context.Context, Batch)) e
 	if log == nil {
 		log = slog.Default()
 	}
-
-	fw, err := fsnotify.NewBufferedWatcher(4096)
-	if err != nil {
-		return fmt.Errorf("watch %s: %w", w.Dir, err)
+	if w.fw == nil {
+		if err := w.Open(); err != nil {
+			return err
+		}
 	}
+	fw := w.fw
 	pend := &pending{paths: map[string]bool{}, notify: make(chan struct{}, 1)}
-	if err := w.addTree(fw, w.Dir, nil); err != nil {
-		fw.Close()
-		return fmt.Errorf("watch %s: %w", w.Dir, err)
-	}
 
 	var wg sync.WaitGroup
-	wg.Go(func() { w.collect(ctx, fw, pend, log) })
+	stopped := make(chan struct{})
+	wg.Go(func() {
+		defer close(stopped)
+		w.collect(ctx, fw, pend, log)
+	})
 	defer func() {
-		fw.Close() // closes the channels collect reads, so it returns
+		w.Close() // closes the channels collect reads, so it returns
 		wg.Wait()
 	}()
 
@@ -128,6 +159,8 @@ func (w *Watcher) Run(ctx context.Context, apply func(context.Context, Batch)) e
 	for {
 		select {
 		case <-ctx.Done():
+			return nil
+		case <-stopped: // closed
 			return nil
 		case <-pend.notify:
 			now := time.Now()
