@@ -1,0 +1,189 @@
+package feed
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"time"
+
+	"github.com/dropfeed/dropfeed/content"
+)
+
+// pageTemplates holds the HTML index and article page; built once, never changed.
+var pageTemplates = template.Must(template.New("page").Funcs(template.FuncMap{
+	"isoDate":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"showDate": showDate,
+}).Parse(pageLayout))
+
+const pageLayout = `{{define "head"}}<!DOCTYPE html>
+<html{{with .Lang}} lang="{{.}}"{{end}}>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+{{range .Feeds}}<link rel="alternate" type="{{.Type}}" title="{{.Title}}" href="{{.Href}}">
+{{end}}<style>
+body { max-width: 42rem; margin: 2rem auto; padding: 0 1rem; font: 1.05rem/1.6 system-ui, sans-serif; color: #222; background: #fff; }
+a { color: #0645ad; }
+header, footer { color: #555; font-size: 0.9rem; }
+h1 { line-height: 1.2; }
+ol.articles { list-style: none; padding: 0; }
+ol.articles li { margin: 1.5rem 0; }
+ol.articles h2 { font-size: 1.2rem; margin: 0; }
+.meta { color: #666; font-size: 0.9rem; }
+.tags { list-style: none; padding: 0; display: inline; }
+.tags li { display: inline; margin-right: 0.5rem; }
+article img, article video { max-width: 100%; height: auto; }
+pre { overflow-x: auto; }
+@media (prefers-color-scheme: dark) { body { color: #ddd; background: #181818; } a { color: #8ab4f8; } .meta, header, footer { color: #aaa; } }
+</style>
+</head>
+<body>
+{{end}}
+
+{{define "feeds"}}<p class="meta">Subscribe: {{range $i, $f := .Feeds}}{{if $i}} · {{end}}<a href="{{$f.Href}}" type="{{$f.Type}}">{{$f.Title}}</a>{{end}}</p>{{end}}
+
+{{define "index"}}{{template "head" .}}<header>
+<h1>{{.Title}}</h1>
+{{with .Site.Description}}<p>{{.}}</p>{{end}}
+{{template "feeds" .}}
+</header>
+<main>
+{{if .Articles}}<ol class="articles">
+{{range .Articles}}<li>
+<h2><a href="{{.URL}}">{{.Title}}</a></h2>
+<p class="meta"><time datetime="{{isoDate .Published}}">{{showDate .Published}}</time></p>
+{{with .Summary}}<p>{{.}}</p>{{end}}
+</li>
+{{end}}</ol>
+{{else}}<p>Nothing published yet.</p>
+{{end}}</main>
+</body>
+</html>
+{{end}}
+
+{{define "article"}}{{template "head" .}}<header>
+<p><a href="{{.Home}}">← {{.SiteTitle}}</a></p>
+</header>
+<main>
+<article>
+<h1>{{.Article.Title}}</h1>
+<p class="meta">Published <time datetime="{{isoDate .Article.Published}}">{{showDate .Article.Published}}</time>
+{{- if .Edited}} · updated <time datetime="{{isoDate .Article.Updated}}">{{showDate .Article.Updated}}</time>{{end}}
+{{- with .Article.Author}} · by {{.}}{{end}}</p>
+{{with .Article.Tags}}<div class="meta">Tags: <ul class="tags">{{range .}}<li>{{.}}</li>{{end}}</ul></div>
+{{end}}{{.Body}}
+</article>
+</main>
+<footer>
+<p><a href="{{.Home}}">All articles</a></p>
+{{template "feeds" .}}
+</footer>
+</body>
+</html>
+{{end}}`
+
+// feedLink is one feed as the pages link to it.
+type feedLink struct {
+	Title, Type, Href string
+}
+
+// indexItem is one article as the index lists it.
+type indexItem struct {
+	Title, URL, Summary string
+	Published           time.Time
+}
+
+// indexPage is the data of the "index" template.
+type indexPage struct {
+	Site     Site
+	Title    string
+	Lang     string
+	Feeds    []feedLink
+	Articles []indexItem
+}
+
+// articlePage is the data of the "article" template.
+type articlePage struct {
+	Site      Site
+	Title     string
+	Lang      string
+	Home      string
+	SiteTitle string
+	Feeds     []feedLink
+	Article   content.Article
+	Body      template.HTML
+	Edited    bool
+}
+
+// feedLinks lists the three feeds with their media types, for autodiscovery
+// and for the visible links.
+func feedLinks(site Site) []feedLink {
+	return []feedLink{
+		{Title: "Atom", Type: "application/atom+xml", Href: FeedURL(site.BaseURL, "feed.atom")},
+		{Title: "RSS", Type: "application/rss+xml", Href: FeedURL(site.BaseURL, "feed.rss")},
+		{Title: "JSON Feed", Type: "application/feed+json", Href: FeedURL(site.BaseURL, "feed.json")},
+	}
+}
+
+// renderIndex renders the HTML page listing articles in the given order.
+func renderIndex(site Site, articles []content.Article) ([]byte, error) {
+	data := indexPage{
+		Site:     site,
+		Title:    siteTitle(site),
+		Lang:     site.Language,
+		Feeds:    feedLinks(site),
+		Articles: make([]indexItem, len(articles)),
+	}
+	for i, a := range articles {
+		data.Articles[i] = indexItem{
+			Title:     a.Title,
+			URL:       ArticleURL(site.BaseURL, a.Slug),
+			Summary:   a.Summary,
+			Published: a.Published,
+		}
+	}
+	return execute("index", data)
+}
+
+// renderArticle renders one article as an HTML page. Its HTML is already
+// sanitised, so it is inserted as is.
+func renderArticle(site Site, a content.Article) ([]byte, error) {
+	lang := a.Language
+	if lang == "" {
+		lang = site.Language
+	}
+	title := a.Title + " – " + siteTitle(site)
+	return execute("article", articlePage{
+		Site:      site,
+		Title:     title,
+		Lang:      lang,
+		Home:      site.BaseURL.String(),
+		SiteTitle: siteTitle(site),
+		Feeds:     feedLinks(site),
+		Article:   a,
+		Body:      template.HTML(a.HTML),
+		Edited:    !a.Updated.IsZero() && showDate(a.Updated) != showDate(a.Published),
+	})
+}
+
+// showDate is the date pages show: the UTC calendar day, as the feeds use UTC.
+func showDate(t time.Time) string {
+	return t.UTC().Format("2006-01-02")
+}
+
+// siteTitle is the site's title, or its host when it has none.
+func siteTitle(site Site) string {
+	if site.Title != "" {
+		return site.Title
+	}
+	return site.BaseURL.Host
+}
+
+func execute(name string, data any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := pageTemplates.ExecuteTemplate(&buf, name, data); err != nil {
+		return nil, fmt.Errorf("render %s page: %w", name, err)
+	}
+	return buf.Bytes(), nil
+}

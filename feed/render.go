@@ -1,0 +1,489 @@
+package feed
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"html"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/feeds"
+	"golang.org/x/text/language"
+
+	"github.com/dropfeed/dropfeed/content"
+)
+
+// Site describes the feed as a whole.
+type Site struct {
+	ID          string   // stable feed id (urn:uuid:...) kept by the caller; when empty the base URL is used
+	Title       string   // feed title; the base URL's host when empty
+	Description string   // optional; RSS needs one: falls back to Title
+	Author      string   // feed-level author; falls back to Title when empty
+	Language    string   // optional BCP 47 tag
+	BaseURL     *url.URL // absolute, path ends with "/"; links are resolved against it
+}
+
+// Documents are the rendered bytes of the three feeds for one set of articles.
+type Documents struct {
+	Atom, RSS, JSON []byte
+	Updated         time.Time // newest Updated among the articles; zero when there are none
+}
+
+// Namespaces and fixed values of the rendered documents.
+const (
+	atomNS        = "http://www.w3.org/2005/Atom"
+	rssContentNS  = "http://purl.org/rss/1.0/modules/content/"
+	dublinCoreNS  = "http://purl.org/dc/elements/1.1/"
+	atomMediaType = "application/atom+xml"
+	rssMediaType  = "application/rss+xml"
+)
+
+// emptyFeedUpdated is the Atom feed's updated date when there are no
+// articles: Atom requires one, and it must not depend on when we render.
+var emptyFeedUpdated = time.Unix(0, 0).UTC()
+
+// Render renders the given articles, in the given order, as Atom 1.0, RSS 2.0
+// and JSON Feed 1.1. It neither filters, sorts nor limits them. Every string
+// is made valid UTF-8 without XML-illegal characters first, and the same
+// input always gives the same bytes.
+func Render(site Site, articles []content.Article) (Documents, error) {
+	if site.BaseURL == nil || !site.BaseURL.IsAbs() {
+		return Documents{}, errors.New("render feeds: site base URL must be absolute")
+	}
+	ch := newChannel(site)
+	entries := make([]entry, len(articles))
+	for i, a := range articles {
+		entries[i] = newEntry(site.BaseURL, a)
+		if entries[i].updated.After(ch.updated) {
+			ch.updated = entries[i].updated
+		}
+	}
+	gf := ch.gorillaFeed(entries)
+
+	var docs Documents
+	var err error
+	if docs.Atom, err = renderAtom(ch, entries, gf); err != nil {
+		return Documents{}, fmt.Errorf("render Atom feed: %w", err)
+	}
+	if docs.RSS, err = renderRSS(ch, entries, gf); err != nil {
+		return Documents{}, fmt.Errorf("render RSS feed: %w", err)
+	}
+	if docs.JSON, err = renderJSON(ch, entries, gf); err != nil {
+		return Documents{}, fmt.Errorf("render JSON feed: %w", err)
+	}
+	docs.Updated = ch.updated
+	return docs, nil
+}
+
+// ArticleURL returns the absolute URL of an article's HTML page:
+// <base>articles/<slug>, each slug path segment escaped.
+func ArticleURL(base *url.URL, slug string) string {
+	return resolve(base, append([]string{"articles"}, strings.Split(slug, "/")...))
+}
+
+// FeedURL returns the absolute URL of a served file such as "feed.atom".
+func FeedURL(base *url.URL, name string) string {
+	return resolve(base, []string{name})
+}
+
+// resolve appends the escaped path segments to base's directory path.
+func resolve(base *url.URL, segments []string) string {
+	u := *base
+	u.RawQuery, u.Fragment, u.RawFragment = "", "", ""
+	dir, rawDir := u.Path, u.EscapedPath()
+	if !strings.HasSuffix(dir, "/") {
+		dir, rawDir = dir+"/", rawDir+"/"
+	}
+	escaped := make([]string, len(segments))
+	for i, s := range segments {
+		escaped[i] = url.PathEscape(s)
+	}
+	u.Path = dir + strings.Join(segments, "/")
+	u.RawPath = rawDir + strings.Join(escaped, "/")
+	return u.String()
+}
+
+// channel is the feed-level data every format uses, already cleaned.
+type channel struct {
+	id, title, description, author, lang string
+	home, atomURL, rssURL, jsonURL       string
+	updated                              time.Time // newest entry update; zero when none
+}
+
+func newChannel(site Site) channel {
+	home := FeedURL(site.BaseURL, "")
+	ch := channel{
+		id:          xmlText(site.ID),
+		title:       xmlText(site.Title),
+		description: xmlText(site.Description),
+		author:      xmlText(site.Author),
+		lang:        languageTag(site.Language),
+		home:        home,
+		atomURL:     FeedURL(site.BaseURL, "feed.atom"),
+		rssURL:      FeedURL(site.BaseURL, "feed.rss"),
+		jsonURL:     FeedURL(site.BaseURL, "feed.json"),
+	}
+	if ch.id == "" {
+		ch.id = home
+	}
+	if ch.title == "" {
+		ch.title = site.BaseURL.Host
+	}
+	if ch.author == "" {
+		ch.author = ch.title
+	}
+	return ch
+}
+
+// gorillaFeed builds the library's generic feed. Ids are always set so the
+// library never invents random ones, and times are in UTC, whole seconds.
+func (ch channel) gorillaFeed(entries []entry) *feeds.Feed {
+	f := &feeds.Feed{
+		Id:          ch.id,
+		Title:       ch.title,
+		Description: ch.description,
+		Link:        &feeds.Link{Href: ch.home, Rel: "alternate", Type: "text/html"},
+		Author:      &feeds.Author{Name: ch.author},
+		Updated:     ch.updated,
+		Items:       make([]*feeds.Item, len(entries)),
+	}
+	for i, e := range entries {
+		item := &feeds.Item{
+			Id:          e.id,
+			Title:       e.title,
+			Link:        &feeds.Link{Href: e.link, Rel: "alternate", Type: "text/html"},
+			Description: e.summary,
+			Content:     e.html,
+			Created:     e.published,
+			Updated:     e.updated,
+			IsPermaLink: "false",
+		}
+		if isHTTPURL(e.id) {
+			item.IsPermaLink = "true"
+		}
+		if e.author != "" {
+			item.Author = &feeds.Author{Name: e.author}
+		}
+		f.Items[i] = item
+	}
+	return f
+}
+
+// entry is one article as the feeds show it, already cleaned.
+type entry struct {
+	id, link, title, summary, html, author, lang string
+	tags                                         []string
+	published, updated                           time.Time
+}
+
+func newEntry(base *url.URL, a content.Article) entry {
+	e := entry{
+		id:        xmlText(a.ID),
+		link:      ArticleURL(base, a.Slug),
+		title:     xmlText(a.Title),
+		summary:   xmlText(a.Summary),
+		html:      xmlText(a.HTML),
+		author:    strings.TrimSpace(xmlText(a.Author)),
+		lang:      languageTag(a.Language),
+		published: feedTime(a.Published),
+		updated:   feedTime(a.Updated),
+	}
+	if e.id == "" {
+		e.id = e.link
+	}
+	// Every format wants both dates; each stands in for the other when missing.
+	if e.updated.IsZero() {
+		e.updated = e.published
+	}
+	if e.published.IsZero() {
+		e.published = e.updated
+	}
+	for _, t := range a.Tags {
+		if t = strings.TrimSpace(xmlText(t)); t != "" {
+			e.tags = append(e.tags, t)
+		}
+	}
+	return e
+}
+
+// feedTime is t as every format prints it: UTC, whole seconds.
+func feedTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC().Truncate(time.Second)
+}
+
+// xmlText returns s as valid UTF-8 without the characters XML 1.0 forbids
+// or discourages (C0 controls but tab and newline, DEL, C1 controls,
+// U+FFFE, U+FFFF), with line breaks normalised to "\n". It repeats
+// content's cleaning because the feeds must stay well-formed whatever
+// strings they are given.
+func xmlText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n':
+			return r
+		case r == '\r':
+			return '\n'
+		case r < 0x20, r >= 0x7F && r <= 0x9F, r == 0xFFFE, r == 0xFFFF:
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// languageTag returns the canonical form of a BCP 47 tag, or "" when s is
+// empty or not a well-formed tag, so no format ever carries a bad language.
+func languageTag(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	tag, err := language.Parse(s)
+	if err != nil || tag == language.Und {
+		return ""
+	}
+	return tag.String()
+}
+
+// isHTTPURL reports whether s is an absolute http or https URL, which RSS
+// readers may take for a permalink.
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// encodeXML marshals v, indented, after the XML declaration.
+func encodeXML(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString(xml.Header)
+	enc := xml.NewEncoder(&buf)
+	enc.Indent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+// atomFeed is gorilla's AtomFeed plus what RFC 4287 feeds should have and
+// the library lacks: xml:lang, a rel="self" link and typed links.
+// The xml:lang fields use the XML namespace, for which the encoder writes
+// the reserved "xml" prefix without declaring it.
+type atomFeed struct {
+	XMLName  xml.Name `xml:"feed"`
+	Xmlns    string   `xml:"xmlns,attr"`
+	Lang     string   `xml:"http://www.w3.org/XML/1998/namespace lang,attr,omitempty"`
+	ID       string   `xml:"id"`
+	Title    string   `xml:"title"`
+	Subtitle string   `xml:"subtitle,omitempty"`
+	Updated  string   `xml:"updated"`
+	Links    []feeds.AtomLink
+	Author   *feeds.AtomAuthor
+	Entries  []atomEntry
+}
+
+// atomEntry is gorilla's AtomEntry plus xml:lang, the published date and
+// one category element with a term per tag.
+type atomEntry struct {
+	XMLName    xml.Name `xml:"entry"`
+	Lang       string   `xml:"http://www.w3.org/XML/1998/namespace lang,attr,omitempty"`
+	ID         string   `xml:"id"`
+	Title      string   `xml:"title"`
+	Links      []feeds.AtomLink
+	Published  string `xml:"published,omitempty"`
+	Updated    string `xml:"updated"`
+	Author     *feeds.AtomAuthor
+	Categories []atomCategory
+	Summary    *feeds.AtomSummary
+	Content    *feeds.AtomContent
+}
+
+type atomCategory struct {
+	XMLName xml.Name `xml:"category"`
+	Term    string   `xml:"term,attr"`
+}
+
+func renderAtom(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
+	g := (&feeds.Atom{Feed: gf}).AtomFeed()
+	updated := g.Updated
+	if updated == "" {
+		updated = emptyFeedUpdated.Format(time.RFC3339)
+	}
+	doc := atomFeed{
+		Xmlns:    g.Xmlns,
+		Lang:     ch.lang,
+		ID:       ch.id,
+		Title:    g.Title,
+		Subtitle: g.Subtitle,
+		Updated:  updated,
+		Links: []feeds.AtomLink{
+			{Href: ch.atomURL, Rel: "self", Type: atomMediaType},
+			{Href: g.Link.Href, Rel: "alternate", Type: "text/html"},
+		},
+		Author:  g.Author,
+		Entries: make([]atomEntry, len(g.Entries)),
+	}
+	for i, ge := range g.Entries {
+		e := entries[i]
+		ae := atomEntry{
+			Lang:      e.lang,
+			ID:        ge.Id,
+			Title:     ge.Title,
+			Links:     []feeds.AtomLink{{Href: e.link, Rel: "alternate", Type: "text/html"}},
+			Published: e.published.Format(time.RFC3339),
+			Updated:   ge.Updated,
+			Author:    ge.Author,
+			Summary:   ge.Summary,
+			Content:   ge.Content,
+		}
+		if ae.Updated == "" {
+			ae.Updated = emptyFeedUpdated.Format(time.RFC3339)
+		}
+		if e.published.IsZero() {
+			ae.Published = ""
+		}
+		// Summaries are plain text; gorilla assumes HTML.
+		if ae.Summary != nil {
+			ae.Summary.Type = "text"
+		}
+		for _, t := range e.tags {
+			ae.Categories = append(ae.Categories, atomCategory{Term: t})
+		}
+		doc.Entries[i] = ae
+	}
+	return encodeXML(doc)
+}
+
+// rssDocument is gorilla's RssFeedXml with the atom and dc namespaces
+// declared as well as content.
+type rssDocument struct {
+	XMLName   xml.Name `xml:"rss"`
+	Version   string   `xml:"version,attr"`
+	ContentNS string   `xml:"xmlns:content,attr"`
+	AtomNS    string   `xml:"xmlns:atom,attr"`
+	DCNS      string   `xml:"xmlns:dc,attr"`
+	Channel   rssChannel
+}
+
+// rssChannel is the subset of gorilla's RssFeed we fill, plus atom:link.
+type rssChannel struct {
+	XMLName       xml.Name    `xml:"channel"`
+	Title         string      `xml:"title"`
+	Link          string      `xml:"link"`
+	Description   string      `xml:"description"`
+	AtomLink      rssAtomLink `xml:"atom:link"`
+	Language      string      `xml:"language,omitempty"`
+	PubDate       string      `xml:"pubDate,omitempty"`
+	LastBuildDate string      `xml:"lastBuildDate,omitempty"`
+	Items         []rssItem
+}
+
+type rssAtomLink struct {
+	Href string `xml:"href,attr"`
+	Rel  string `xml:"rel,attr"`
+	Type string `xml:"type,attr"`
+}
+
+// rssItem is gorilla's RssItem with dc:creator instead of author (which
+// RSS reserves for an email address) and one category per tag.
+type rssItem struct {
+	XMLName     xml.Name `xml:"item"`
+	Title       string   `xml:"title"`
+	Link        string   `xml:"link"`
+	Description string   `xml:"description,omitempty"`
+	Creator     string   `xml:"dc:creator,omitempty"`
+	Categories  []string `xml:"category"`
+	GUID        *feeds.RssGuid
+	PubDate     string `xml:"pubDate,omitempty"`
+	Content     *feeds.RssContent
+}
+
+func renderRSS(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
+	g := (&feeds.Rss{Feed: gf}).RssFeed()
+	description := g.Description
+	if description == "" {
+		description = g.Title
+	}
+	doc := rssDocument{
+		Version:   "2.0",
+		ContentNS: rssContentNS,
+		AtomNS:    atomNS,
+		DCNS:      dublinCoreNS,
+		Channel: rssChannel{
+			Title:         g.Title,
+			Link:          g.Link,
+			Description:   description,
+			AtomLink:      rssAtomLink{Href: ch.rssURL, Rel: "self", Type: rssMediaType},
+			Language:      ch.lang,
+			PubDate:       g.PubDate,
+			LastBuildDate: g.LastBuildDate,
+			Items:         make([]rssItem, len(g.Items)),
+		},
+	}
+	for i, gi := range g.Items {
+		e := entries[i]
+		doc.Channel.Items[i] = rssItem{
+			Title: gi.Title,
+			Link:  gi.Link,
+			// Readers take description for HTML; the summary is plain text.
+			Description: html.EscapeString(gi.Description),
+			Creator:     e.author,
+			Categories:  e.tags,
+			GUID:        gi.Guid,
+			PubDate:     gi.PubDate,
+			Content:     gi.Content,
+		}
+	}
+	return encodeXML(doc)
+}
+
+// jsonFeed is gorilla's JSONFeed with items present even when empty and
+// without the "author" members that JSON Feed 1.1 deprecates.
+type jsonFeed struct {
+	*feeds.JSONFeed
+	Items []jsonItem `json:"items"`
+}
+
+// jsonItem is gorilla's JSONItem plus the item's language.
+type jsonItem struct {
+	*feeds.JSONItem
+	Language string `json:"language,omitempty"`
+}
+
+func renderJSON(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
+	g := (&feeds.JSON{Feed: gf}).JSONFeed()
+	g.FeedUrl = ch.jsonURL
+	g.Language = ch.lang
+	g.Author = nil
+	doc := jsonFeed{JSONFeed: g, Items: make([]jsonItem, len(g.Items))}
+	for i, gi := range g.Items {
+		e := entries[i]
+		gi.Tags = e.tags
+		gi.Author = nil
+		// JSON Feed requires content_html or content_text in every item.
+		if gi.ContentHTML == "" {
+			gi.ContentText = cmp.Or(e.summary, e.title, e.id)
+		}
+		doc.Items[i] = jsonItem{JSONItem: gi, Language: e.lang}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
