@@ -59,6 +59,7 @@ type version struct {
 	atom, rss, json *resource
 	index           *resource
 	pages           map[string]*resource // article pages by slug
+	pageKeys        map[string]string    // what each page was rendered from, by slug
 }
 
 // resource is one document with everything needed to serve it, computed once.
@@ -139,11 +140,12 @@ func (h *Handler) Update(articles []content.Article) error {
 	}
 	now := time.Now()
 	next := &version{
-		atom:  newResource(prev.atom, atomType, docs.Atom, docs.Updated, now),
-		rss:   newResource(prev.rss, rssType, docs.RSS, docs.Updated, now),
-		json:  newResource(prev.json, jsonType, docs.JSON, docs.Updated, now),
-		index: newResource(prev.index, htmlType, index, newestUpdated(published), now),
-		pages: make(map[string]*resource, len(published)),
+		atom:     newResource(prev.atom, atomType, docs.Atom, docs.Updated, now),
+		rss:      newResource(prev.rss, rssType, docs.RSS, docs.Updated, now),
+		json:     newResource(prev.json, jsonType, docs.JSON, docs.Updated, now),
+		index:    newResource(prev.index, htmlType, index, newestUpdated(published), now),
+		pages:    make(map[string]*resource, len(published)),
+		pageKeys: make(map[string]string, len(published)),
 	}
 	for _, a := range published {
 		if _, dup := next.pages[a.Slug]; dup {
@@ -151,15 +153,27 @@ func (h *Handler) Update(articles []content.Article) error {
 			h.log.Warn("duplicate article slug; older article has no page", "slug", a.Slug, "path", a.Path)
 			continue
 		}
+		// An unchanged article keeps its page: a change costs work for what changed only.
+		key := pageKey(a)
+		if prev.pageKeys[a.Slug] == key {
+			next.pages[a.Slug], next.pageKeys[a.Slug] = prev.pages[a.Slug], key
+			continue
+		}
 		page, err := renderArticle(h.site, a)
 		if err != nil {
 			return fmt.Errorf("feed: update: article %q: %w", a.Path, err)
 		}
 		next.pages[a.Slug] = newResource(prev.pages[a.Slug], htmlType, page, a.Updated, now)
+		next.pageKeys[a.Slug] = key
 	}
 	h.current.Store(next)
 	h.log.Debug("feed version updated", "articles", len(published), "feed_items", min(len(published), h.limit))
 	return nil
+}
+
+// pageKey identifies everything an article page is rendered from.
+func pageKey(a content.Article) string {
+	return strings.Join([]string{a.ID, a.Hash, a.Slug, a.Title, strconv.Itoa(len(a.HTML)), a.Published.String(), a.Updated.String()}, "\x00")
 }
 
 // SetReady marks the first scan as done: /healthz answers 200 from then on,
@@ -202,6 +216,8 @@ func (h *Handler) serve(pick func(*version, *http.Request) *resource) http.Handl
 			hdr.Set("Content-Encoding", "gzip")
 			// ServeContent leaves Content-Length out once Content-Encoding is set; our bytes are exact.
 			hdr.Set("Content-Length", strconv.Itoa(len(body)))
+			// ServeContent would send a range of the gzip bytes with the full length: serve it whole.
+			r.Header.Del("Range")
 		}
 		hdr.Set("ETag", etag)
 		http.ServeContent(w, r, "", res.modTime, bytes.NewReader(body))

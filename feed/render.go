@@ -31,7 +31,7 @@ type Site struct {
 // Documents are the rendered bytes of the three feeds for one set of articles.
 type Documents struct {
 	Atom, RSS, JSON []byte
-	Updated         time.Time // newest Updated among the articles; zero when there are none
+	Updated         time.Time // newest Updated among the articles (UTC, whole seconds); zero when there are none
 }
 
 // Namespaces and fixed values of the rendered documents.
@@ -402,7 +402,7 @@ type rssItem struct {
 	XMLName     xml.Name `xml:"item"`
 	Title       string   `xml:"title"`
 	Link        string   `xml:"link"`
-	Description string   `xml:"description,omitempty"`
+	Description string   `xml:"description"`
 	Creator     string   `xml:"dc:creator,omitempty"`
 	Categories  []string `xml:"category"`
 	GUID        *feeds.RssGuid
