@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/dropfeed/dropfeed/content"
+	"github.com/dropfeed/dropfeed/content/store"
+	"github.com/dropfeed/dropfeed/feed"
+)
+
+// serve runs `dropfeed serve` until ctx is done. listening, when not nil, is
+// told the address once the server accepts connections (tests use :0).
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, listening func(addr string)) error {
+	var cfg Config
+	fs := flag.NewFlagSet("dropfeed serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.flags(fs)
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	base, err := cfg.validate()
+	if err != nil {
+		return err
+	}
+	log := cfg.logger(stderr)
+
+	st, err := store.Open(cfg.State)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	feedID, err := st.FeedID()
+	if err != nil {
+		return err
+	}
+	lib, err := content.OpenLibrary(cfg.Dir, st, content.LibraryOptions{
+		MaxFileSize: int64(cfg.MaxFileSize),
+		Logger:      log,
+	})
+	if err != nil {
+		return err
+	}
+	site := feed.Site{
+		ID:          feedID,
+		Title:       cfg.Title,
+		Description: cfg.Description,
+		Author:      cfg.Author,
+		Language:    cfg.Language,
+		BaseURL:     base,
+	}
+	handler := feed.NewHandler(site, feed.Options{Limit: cfg.Limit, MaxAge: cfg.MaxAge, Logger: log})
+	pub := &publisher{lib: lib, handler: handler, log: log}
+
+	// Watch before the first scan, so a file written during the scan is not missed.
+	watcher := &content.Watcher{Dir: cfg.Dir, Logger: log}
+	if err := watcher.Open(); err != nil {
+		return err
+	}
+	defer watcher.Close()
+
+	// Listen before scanning: a port clash is an error now, not a log line
+	// later, and /healthz can say "not ready" while a large folder is read.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", base.String(), "dir", cfg.Dir)
+	if listening != nil {
+		listening(ln.Addr().String())
+	}
+
+	// Deferred in this order so that cancel runs first, then the wait.
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Go(func() {
+		if err := watcher.Run(ctx, pub.apply); err != nil {
+			log.Error("watching stopped", "dir", cfg.Dir, "reason", err)
+		}
+	})
+
+	start := time.Now()
+	if err := pub.scan(ctx); err != nil {
+		srv.Close()
+		return err
+	}
+	handler.SetReady()
+	log.Info("ready", "articles", len(lib.Articles()), "took", time.Since(start).Round(time.Millisecond))
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("shutting down")
+	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+	defer done()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// publisher applies changes to the library and renders them, one change at
+// a time so that a newer version is never replaced by an older one.
+type publisher struct {
+	mu      sync.Mutex
+	lib     *content.Library
+	handler *feed.Handler
+	log     *slog.Logger
+}
+
+func (p *publisher) scan(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, err := p.lib.Scan(ctx); err != nil {
+		return err
+	}
+	return p.render()
+}
+
+func (p *publisher) apply(ctx context.Context, b content.Batch) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var changed bool
+	var err error
+	if b.Rescan {
+		changed, err = p.lib.Scan(ctx)
+	} else {
+		changed, err = p.lib.Apply(ctx, b.Paths)
+	}
+	if err != nil {
+		p.log.Error("applying changes failed", "paths", b.Paths, "reason", err)
+	}
+	if !changed {
+		return
+	}
+	if err := p.render(); err != nil {
+		p.log.Error("rendering failed; the previous feeds are still served", "reason", err)
+	}
+}
+
+func (p *publisher) render() error {
+	start := time.Now()
+	if err := p.handler.Update(p.lib.Articles()); err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	p.log.Debug("feeds rendered", "took", time.Since(start))
+	return nil
+}
