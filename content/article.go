@@ -3,6 +3,7 @@ package content
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"path"
 	"strings"
 	"time"
@@ -63,6 +64,11 @@ var ErrUnsupported = errors.New("not an article file")
 // ErrBinary is returned by Parse for files whose bytes are not text.
 var ErrBinary = errors.New("binary data, not text")
 
+// ErrEmpty is returned by Parse for files with nothing but white space: an
+// editor's new or half-saved file, which must not become an entry that
+// feed readers keep for ever.
+var ErrEmpty = errors.New("empty file, nothing to publish")
+
 // IsArticleFile reports whether the file name (base name or path) is one
 // dropfeed reads, as opposed to an unsupported type, a dotfile or an editor's
 // temporary or backup file.
@@ -82,7 +88,8 @@ func IsArticleFile(name string) bool {
 // Parse reads one article file's bytes. name selects the format by its
 // extension. The bytes may be UTF-8 (with or without BOM), UTF-16 with a BOM,
 // or Windows-1252/Latin-1; every returned string is valid UTF-8 with no
-// characters that XML forbids.
+// characters that XML forbids. Files that are not articles yield
+// ErrUnsupported, ErrBinary or ErrEmpty.
 func Parse(name string, data []byte) (Parsed, error) {
 	if !IsArticleFile(name) {
 		return Parsed{}, ErrUnsupported
@@ -90,6 +97,9 @@ func Parse(name string, data []byte) (Parsed, error) {
 	text, warn, err := decodeText(data)
 	if err != nil {
 		return Parsed{}, err
+	}
+	if strings.TrimSpace(cleanText(text)) == "" {
+		return Parsed{}, ErrEmpty
 	}
 	var p Parsed
 	switch strings.ToLower(path.Ext(name)) {
@@ -106,16 +116,33 @@ func Parse(name string, data []byte) (Parsed, error) {
 	if warn != "" {
 		p.Warnings = append([]string{warn}, p.Warnings...)
 	}
-	p.Title = cleanText(p.Title)
+	p.Title = strings.TrimSpace(cleanText(p.Title))
 	p.Summary = cleanText(p.Summary)
 	p.HTML = cleanText(p.HTML)
 	p.Author = cleanText(p.Author)
+	p.ID = strings.TrimSpace(cleanText(p.ID))
 	p.Tags = cleanTags(p.Tags)
+	p.Date = feedDate("date", p.Date, &p.Warnings)
+	p.Updated = feedDate("updated date", p.Updated, &p.Warnings)
 	if p.Title == "" {
 		p.Title = titleFromName(name)
 		p.Warnings = append(p.Warnings, "no title found; using the file name")
 	}
 	return p, nil
+}
+
+// feedDate returns t, or zero with a warning when t falls outside the years
+// 1 to 9999 in UTC, which no feed format can write (a far offset can push
+// 9999-12-31 into year 10000).
+func feedDate(field string, t time.Time, warnings *[]string) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		*warnings = append(*warnings, fmt.Sprintf("%s %s is out of range (years 1 to 9999 in UTC); ignored", field, t.Format(time.RFC3339)))
+		return time.Time{}
+	}
+	return t
 }
 
 // decodeText turns raw file bytes into a UTF-8 string. It returns a warning

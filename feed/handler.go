@@ -46,6 +46,7 @@ type Handler struct {
 	cacheControl string
 	log          *slog.Logger
 	mux          *http.ServeMux
+	stylesheet   *resource // the feeds' XSLT style sheet; the same for every version
 
 	current atomic.Pointer[version] // nil until the first successful Update
 	ready   atomic.Bool
@@ -73,7 +74,8 @@ type resource struct {
 }
 
 // NewHandler returns a Handler for site. It serves 503 on content routes
-// until the first Update succeeds.
+// until the first Update succeeds; the feeds' style sheet, /feed.xsl, is
+// served from the start.
 func NewHandler(site Site, opts Options) *Handler {
 	if opts.Limit <= 0 {
 		opts.Limit = 50
@@ -90,6 +92,7 @@ func NewHandler(site Site, opts Options) *Handler {
 		cacheControl: "public, max-age=" + strconv.Itoa(int(opts.MaxAge/time.Second)),
 		log:          opts.Logger,
 		mux:          http.NewServeMux(),
+		stylesheet:   newResource(nil, xslType, stylesheet, time.Time{}, time.Now()),
 	}
 	// Method patterns make the mux answer 405 with an Allow header; GET also matches HEAD.
 	h.mux.HandleFunc("GET /feed.atom", h.serve(func(v *version, _ *http.Request) *resource { return v.atom }))
@@ -99,6 +102,9 @@ func NewHandler(site Site, opts Options) *Handler {
 	h.mux.HandleFunc("GET /articles/{slug...}", h.serve(func(v *version, r *http.Request) *resource {
 		return v.pages[r.PathValue("slug")]
 	}))
+	h.mux.HandleFunc("GET /"+StylesheetName, func(w http.ResponseWriter, r *http.Request) {
+		h.send(w, r, h.stylesheet)
+	})
 	h.mux.HandleFunc("GET /healthz", h.serveHealth)
 	return h
 }
@@ -182,7 +188,8 @@ func (h *Handler) SetReady() {
 	h.ready.Store(true)
 }
 
-// ServeHTTP routes a request to the feeds, pages or health check.
+// ServeHTTP routes a request to the feeds, their style sheet, the pages or
+// the health check.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	h.mux.ServeHTTP(w, r)
@@ -203,25 +210,30 @@ func (h *Handler) serve(pick func(*version, *http.Request) *resource) http.Handl
 			http.NotFound(w, r)
 			return
 		}
-		hdr := w.Header()
-		hdr.Set("Content-Type", res.contentType)
-		hdr.Set("Cache-Control", h.cacheControl)
-		hdr.Add("Vary", "Accept-Encoding")
-		if res.html {
-			hdr.Set("Content-Security-Policy", pageCSP)
-		}
-		body, etag := res.body, res.etag
-		if acceptsGzip(r.Header.Values("Accept-Encoding")) {
-			body, etag = res.gz, res.gzETag
-			hdr.Set("Content-Encoding", "gzip")
-			// ServeContent leaves Content-Length out once Content-Encoding is set; our bytes are exact.
-			hdr.Set("Content-Length", strconv.Itoa(len(body)))
-			// ServeContent would send a range of the gzip bytes with the full length: serve it whole.
-			r.Header.Del("Range")
-		}
-		hdr.Set("ETag", etag)
-		http.ServeContent(w, r, "", res.modTime, bytes.NewReader(body))
+		h.send(w, r, res)
 	}
+}
+
+// send serves res with its headers, gzipped when the client accepts it.
+func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", res.contentType)
+	hdr.Set("Cache-Control", h.cacheControl)
+	hdr.Add("Vary", "Accept-Encoding")
+	if res.html {
+		hdr.Set("Content-Security-Policy", pageCSP)
+	}
+	body, etag := res.body, res.etag
+	if acceptsGzip(r.Header.Values("Accept-Encoding")) {
+		body, etag = res.gz, res.gzETag
+		hdr.Set("Content-Encoding", "gzip")
+		// ServeContent leaves Content-Length out once Content-Encoding is set; our bytes are exact.
+		hdr.Set("Content-Length", strconv.Itoa(len(body)))
+		// ServeContent would send a range of the gzip bytes with the full length: serve it whole.
+		r.Header.Del("Range")
+	}
+	hdr.Set("ETag", etag)
+	http.ServeContent(w, r, "", res.modTime, bytes.NewReader(body))
 }
 
 func (h *Handler) serveHealth(w http.ResponseWriter, _ *http.Request) {

@@ -3,6 +3,7 @@ package feed
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"maps"
@@ -751,5 +752,39 @@ func BenchmarkServeGzip(b *testing.B) {
 		if rec.Code != http.StatusOK || rec.Header().Get("Content-Encoding") != "gzip" {
 			b.Fatalf("status %d, encoding %q", rec.Code, rec.Header().Get("Content-Encoding"))
 		}
+	}
+}
+
+func TestStylesheetRoute(t *testing.T) {
+	// The style sheet does not depend on the articles: it is served before the first Update.
+	h := NewHandler(testSite(t), Options{})
+	srv, client := newServer(t, h)
+	resp, body := do(t, client, "GET", srv.URL+"/feed.xsl", nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/xsl; charset=utf-8" {
+		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if !bytes.Equal(body, stylesheet) {
+		t.Error("body is not the embedded style sheet")
+	}
+	if err := xml.Unmarshal(body, new(struct{})); err != nil {
+		t.Errorf("style sheet is not well-formed XML: %v", err)
+	}
+	etag := resp.Header.Get("ETag")
+	if etag == "" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("ETag %q, nosniff %q", etag, resp.Header.Get("X-Content-Type-Options"))
+	}
+	resp, _ = do(t, client, "GET", srv.URL+"/feed.xsl", map[string]string{"If-None-Match": etag})
+	if resp.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match: status %d, want 304", resp.StatusCode)
+	}
+	resp, gz := do(t, client, "GET", srv.URL+"/feed.xsl", map[string]string{"Accept-Encoding": "gzip"})
+	if resp.Header.Get("Content-Encoding") != "gzip" || !bytes.Equal(gunzip(t, gz), stylesheet) {
+		t.Errorf("gzip: Content-Encoding %q", resp.Header.Get("Content-Encoding"))
+	}
+	if err := h.Update(sampleArticles()); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ = do(t, client, "GET", srv.URL+"/feed.xsl", nil); resp.Header.Get("ETag") != etag {
+		t.Errorf("ETag changed with the articles: %q, then %q", etag, resp.Header.Get("ETag"))
 	}
 }

@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"html"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gorilla/feeds"
+	xhtml "golang.org/x/net/html"
 	"golang.org/x/text/language"
 
 	"github.com/dropfeed/dropfeed/content"
@@ -49,16 +51,20 @@ var emptyFeedUpdated = time.Unix(0, 0).UTC()
 
 // Render renders the given articles, in the given order, as Atom 1.0, RSS 2.0
 // and JSON Feed 1.1. It neither filters, sorts nor limits them. Every string
-// is made valid UTF-8 without XML-illegal characters first, and the same
-// input always gives the same bytes.
+// is made valid UTF-8 without XML-illegal characters first, relative URLs in
+// article HTML are resolved against the article's URL, every entry gets a
+// non-empty id unique within the feed, and the same input always gives the
+// same bytes. Atom and RSS name <base>feed.xsl as their browser style sheet.
 func Render(site Site, articles []content.Article) (Documents, error) {
 	if site.BaseURL == nil || !site.BaseURL.IsAbs() {
 		return Documents{}, errors.New("render feeds: site base URL must be absolute")
 	}
 	ch := newChannel(site)
 	entries := make([]entry, len(articles))
+	ids := make(map[string]bool, len(articles))
 	for i, a := range articles {
 		entries[i] = newEntry(site.BaseURL, a)
+		entries[i].id = uniqueID(ids, entries[i].id, entries[i].link)
 		if entries[i].updated.After(ch.updated) {
 			ch.updated = entries[i].updated
 		}
@@ -108,25 +114,41 @@ func resolve(base *url.URL, segments []string) string {
 	return u.String()
 }
 
+// uniqueID returns id, or when an earlier entry has it (two ids that differ
+// only in characters the feeds cannot carry) the entry's link, numbered if
+// need be, so readers never merge two entries. It records the result in seen.
+func uniqueID(seen map[string]bool, id, link string) string {
+	if seen[id] {
+		id = link
+		for n := 2; seen[id]; n++ {
+			id = link + "#" + strconv.Itoa(n)
+		}
+	}
+	seen[id] = true
+	return id
+}
+
 // channel is the feed-level data every format uses, already cleaned.
 type channel struct {
 	id, title, description, author, lang string
 	home, atomURL, rssURL, jsonURL       string
+	stylesheetURL                        string
 	updated                              time.Time // newest entry update; zero when none
 }
 
 func newChannel(site Site) channel {
 	home := FeedURL(site.BaseURL, "")
 	ch := channel{
-		id:          xmlText(site.ID),
-		title:       xmlText(site.Title),
-		description: xmlText(site.Description),
-		author:      xmlText(site.Author),
-		lang:        languageTag(site.Language),
-		home:        home,
-		atomURL:     FeedURL(site.BaseURL, "feed.atom"),
-		rssURL:      FeedURL(site.BaseURL, "feed.rss"),
-		jsonURL:     FeedURL(site.BaseURL, "feed.json"),
+		id:            xmlText(site.ID),
+		title:         xmlText(site.Title),
+		description:   xmlText(site.Description),
+		author:        xmlText(site.Author),
+		lang:          languageTag(site.Language),
+		home:          home,
+		atomURL:       FeedURL(site.BaseURL, "feed.atom"),
+		rssURL:        FeedURL(site.BaseURL, "feed.rss"),
+		jsonURL:       FeedURL(site.BaseURL, "feed.json"),
+		stylesheetURL: FeedURL(site.BaseURL, StylesheetName),
 	}
 	if ch.id == "" {
 		ch.id = home
@@ -182,12 +204,13 @@ type entry struct {
 }
 
 func newEntry(base *url.URL, a content.Article) entry {
+	link := ArticleURL(base, a.Slug)
 	e := entry{
-		id:        xmlText(a.ID),
-		link:      ArticleURL(base, a.Slug),
+		id:        strings.TrimSpace(xmlText(a.ID)),
+		link:      link,
 		title:     xmlText(a.Title),
 		summary:   xmlText(a.Summary),
-		html:      xmlText(a.HTML),
+		html:      absoluteURLs(xmlText(a.HTML), link),
 		author:    strings.TrimSpace(xmlText(a.Author)),
 		lang:      languageTag(a.Language),
 		published: feedTime(a.Published),
@@ -211,12 +234,22 @@ func newEntry(base *url.URL, a content.Article) entry {
 	return e
 }
 
-// feedTime is t as every format prints it: UTC, whole seconds.
+// lastFeedTime is the latest instant every format can write: RFC 3339 and
+// JSON have four-digit years.
+var lastFeedTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// feedTime is t as every format prints it: UTC, whole seconds. A time
+// before year 1 counts as missing and one after year 9999 is clamped, so
+// that no date can make rendering fail.
 func feedTime(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
+	t = t.UTC()
+	switch {
+	case t.IsZero() || t.Year() < 1:
+		return time.Time{}
+	case t.After(lastFeedTime):
+		return lastFeedTime
 	}
-	return t.UTC().Truncate(time.Second)
+	return t.Truncate(time.Second)
 }
 
 // xmlText returns s as valid UTF-8 without the characters XML 1.0 forbids
@@ -261,10 +294,13 @@ func isHTTPURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// encodeXML marshals v, indented, after the XML declaration.
-func encodeXML(v any) ([]byte, error) {
+// encodeXML marshals v, indented, after the XML declaration and a
+// processing instruction naming the XSLT style sheet at stylesheetURL.
+func encodeXML(v any, stylesheetURL string) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
+	// Pseudo-attribute values take the same escapes as attribute values.
+	fmt.Fprintf(&buf, "<?xml-stylesheet type=\"text/xsl\" href=\"%s\"?>\n", html.EscapeString(stylesheetURL))
 	enc := xml.NewEncoder(&buf)
 	enc.Indent("", "  ")
 	if err := enc.Encode(v); err != nil {
@@ -363,7 +399,7 @@ func renderAtom(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
 		}
 		doc.Entries[i] = ae
 	}
-	return encodeXML(doc)
+	return encodeXML(doc, ch.stylesheetURL)
 }
 
 // rssDocument is gorilla's RssFeedXml with the atom and dc namespaces
@@ -446,7 +482,7 @@ func renderRSS(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
 			Content:     gi.Content,
 		}
 	}
-	return encodeXML(doc)
+	return encodeXML(doc, ch.stylesheetURL)
 }
 
 // jsonFeed is gorilla's JSONFeed with items present even when empty and
@@ -486,4 +522,127 @@ func renderJSON(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// urlAttributes are the attributes whose value is one URL, on any element.
+var urlAttributes = map[string]bool{"href": true, "src": true, "cite": true, "poster": true}
+
+// absoluteURLs returns body with every relative URL in href, src, cite,
+// poster and srcset attributes resolved against pageURL, as a browser would
+// on the article's own page. Feed readers show content away from that page,
+// and many ignore xml:base. Tags without a relative URL, and everything
+// between tags, are kept byte for byte.
+func absoluteURLs(body, pageURL string) string {
+	base, err := url.Parse(pageURL)
+	if err != nil || !strings.Contains(body, "=") {
+		return body
+	}
+	z := xhtml.NewTokenizer(strings.NewReader(body))
+	var out strings.Builder
+	out.Grow(len(body))
+	for {
+		tt := z.Next()
+		if tt != xhtml.StartTagToken && tt != xhtml.SelfClosingTagToken {
+			out.Write(z.Raw())
+			if tt == xhtml.ErrorToken {
+				// Reading a string can end only at EOF; Raw holds an unfinished tag, if any.
+				return out.String()
+			}
+			continue
+		}
+		// Copied: Token may overwrite what Raw returned.
+		raw := string(z.Raw())
+		tok := z.Token()
+		if resolveAttributes(base, tok.Attr) {
+			out.WriteString(tok.String())
+		} else {
+			out.WriteString(raw)
+		}
+	}
+}
+
+// resolveAttributes resolves the relative URLs among a tag's attributes in
+// place and reports whether it changed any.
+func resolveAttributes(base *url.URL, attrs []xhtml.Attribute) bool {
+	changed := false
+	for i, a := range attrs {
+		var v string
+		var ok bool
+		switch {
+		case a.Namespace != "":
+		case urlAttributes[a.Key]:
+			v, ok = resolveURL(base, a.Val)
+		case a.Key == "srcset":
+			v, ok = resolveSrcset(base, a.Val)
+		}
+		if ok {
+			attrs[i].Val, changed = v, true
+		}
+	}
+	return changed
+}
+
+// resolveURL resolves a relative reference against base; ok is false when
+// ref is empty, absolute (has a scheme) or not a URL, and is then kept.
+func resolveURL(base *url.URL, ref string) (string, bool) {
+	// HTML strips leading and trailing ASCII whitespace from URL attributes.
+	ref = strings.Trim(ref, " \t\n\f\r")
+	if ref == "" {
+		return "", false
+	}
+	u, err := url.Parse(ref)
+	if err != nil || u.IsAbs() {
+		return "", false
+	}
+	return base.ResolveReference(u).String(), true
+}
+
+// resolveSrcset resolves the URL of each image candidate in a srcset value:
+// comma-separated "URL [descriptor]" pairs, where a URL may itself hold
+// commas but no whitespace (HTML's "parse a srcset attribute", simplified:
+// descriptors are kept as written).
+func resolveSrcset(base *url.URL, v string) (string, bool) {
+	isSpace := func(r rune) bool { return strings.ContainsRune(" \t\n\f\r", r) }
+	var candidates []string
+	changed := false
+	for {
+		v = strings.TrimLeftFunc(v, func(r rune) bool { return isSpace(r) || r == ',' })
+		if v == "" {
+			break
+		}
+		end := strings.IndexFunc(v, isSpace)
+		if end < 0 {
+			end = len(v)
+		}
+		ref, descriptor := v[:end], ""
+		v = v[end:]
+		if trimmed := strings.TrimRight(ref, ","); trimmed != ref {
+			// A URL ending in a comma ends the candidate: it has no descriptor.
+			ref = trimmed
+		} else {
+			descriptor, v = cutDescriptor(v)
+		}
+		if abs, ok := resolveURL(base, ref); ok {
+			ref, changed = abs, true
+		}
+		candidates = append(candidates, strings.TrimSpace(ref+" "+descriptor))
+	}
+	return strings.Join(candidates, ", "), changed
+}
+
+// cutDescriptor splits a srcset candidate's descriptor from the rest of the
+// value at the first comma outside parentheses.
+func cutDescriptor(v string) (descriptor, rest string) {
+	depth := 0
+	for i, r := range v {
+		switch {
+		case r == '(':
+			depth++
+		case r == ')' && depth > 0:
+			depth--
+		case r == ',' && depth == 0:
+			return strings.Join(strings.Fields(v[:i]), " "), v[i+1:]
+		}
+	}
+	return strings.Join(strings.Fields(v), " "), ""
 }

@@ -709,3 +709,152 @@ func BenchmarkRender(b *testing.B) {
 		}
 	}
 }
+
+func TestAbsoluteURLs(t *testing.T) {
+	const page = "https://example.org/blog/articles/2025/post"
+	tests := []struct {
+		name, in, want string
+	}{
+		{"parent", `<a href="../x">x</a>`, `<a href="https://example.org/blog/articles/x">x</a>`},
+		{"image in a folder", `<p><img src="img/a.png" alt="A"/></p>`, `<p><img src="https://example.org/blog/articles/2025/img/a.png" alt="A"/></p>`},
+		{"root", `<a href="/about" rel="nofollow">`, `<a href="https://example.org/about" rel="nofollow">`},
+		{"fragment", `<a href="#notes">`, `<a href="https://example.org/blog/articles/2025/post#notes">`},
+		{"protocol-relative", `<a href="//cdn.example.com/f.pdf">`, `<a href="https://cdn.example.com/f.pdf">`},
+		{"query keeps its escaping", `<a href="s?x=1&amp;y=2">`, `<a href="https://example.org/blog/articles/2025/s?x=1&amp;y=2">`},
+		{"space trimmed", `<a href=" a.html ">`, `<a href="https://example.org/blog/articles/2025/a.html">`},
+		{"cite and poster", `<blockquote cite="src.html"></blockquote><video poster="p.jpg"></video>`,
+			`<blockquote cite="https://example.org/blog/articles/2025/src.html"></blockquote><video poster="https://example.org/blog/articles/2025/p.jpg"></video>`},
+		{"srcset", `<img srcset="a.png 1x, b,c.png 2x,https://x.example/d.png 3x, e.png,, f.png (a, b) 4w">`,
+			`<img srcset="https://example.org/blog/articles/2025/a.png 1x, https://example.org/blog/articles/2025/b,c.png 2x, https://x.example/d.png 3x, https://example.org/blog/articles/2025/e.png, https://example.org/blog/articles/2025/f.png (a, b) 4w">`},
+		// What needs no change is kept byte for byte.
+		{"absolute kept", `<A HREF='https://example.com/'>x</A>`, `<A HREF='https://example.com/'>x</A>`},
+		{"other schemes kept", `<a href="mailto:a@b.example">m</a><img src="data:image/png;base64,AAAA">`, `<a href="mailto:a@b.example">m</a><img src="data:image/png;base64,AAAA">`},
+		{"empty kept", `<a href="">x</a>`, `<a href="">x</a>`},
+		{"not a URL kept", `<a href="%zz">x</a>`, `<a href="%zz">x</a>`},
+		{"text kept", `<p>href="x" ]]> </content> &amp; <b>b</b></p>`, `<p>href="x" ]]> </content> &amp; <b>b</b></p>`},
+		{"raw text kept", `<textarea><a href="x"></textarea>`, `<textarea><a href="x"></textarea>`},
+		{"comment kept", `<!-- <a href="x"> -->`, `<!-- <a href="x"> -->`},
+		{"unfinished tag kept", `<p>a</p><a href="x`, `<p>a</p><a href="x`},
+		{"other attributes kept", `<a title="x.html" data-src="y.png">`, `<a title="x.html" data-src="y.png">`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := absoluteURLs(tt.in, page); got != tt.want {
+				t.Errorf("absoluteURLs(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRenderResolvesURLs(t *testing.T) {
+	a := content.Article{
+		ID: "urn:uuid:00000000-0000-4000-8000-000000000010", Slug: "trips/alps", Title: "Alps",
+		HTML: `<p><a href="../maps/">Maps</a> <img src="peak.jpg" alt="Peak"></p>`, Published: renderT0,
+	}
+	want := `<p><a href="https://example.org/blog/articles/maps/">Maps</a> <img src="https://example.org/blog/articles/trips/peak.jpg" alt="Peak"></p>`
+	docs := renderDocs(t, renderSite(t), []content.Article{a})
+	for _, format := range feedFormats {
+		f, err := gofeed.NewParser().ParseString(string(format.doc(docs)))
+		if err != nil {
+			t.Fatalf("%s: %v", format.name, err)
+		}
+		if got := f.Items[0].Content; got != want {
+			t.Errorf("%s: content %q, want %q", format.name, got, want)
+		}
+	}
+}
+
+func TestRenderStylesheet(t *testing.T) {
+	docs := renderDocs(t, renderSite(t), renderArticles(renderCases()))
+	for _, format := range feedFormats {
+		doc := format.doc(docs)
+		if format.name == "json" {
+			if bytes.Contains(doc, []byte("feed.xsl")) {
+				t.Error("JSON Feed names a style sheet")
+			}
+			continue
+		}
+		dec := xml.NewDecoder(bytes.NewReader(doc))
+		var pis []string
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				break
+			}
+			if _, ok := tok.(xml.StartElement); ok {
+				break
+			}
+			if pi, ok := tok.(xml.ProcInst); ok {
+				pis = append(pis, pi.Target+" "+string(pi.Inst))
+			}
+		}
+		want := []string{`xml version="1.0" encoding="UTF-8"`, `xml-stylesheet type="text/xsl" href="https://example.org/blog/feed.xsl"`}
+		if !slices.Equal(pis, want) {
+			t.Errorf("%s: processing instructions before the root %q, want %q", format.name, pis, want)
+		}
+	}
+}
+
+func TestRenderUniqueIDs(t *testing.T) {
+	articles := []content.Article{
+		{ID: "urn:x:1", Slug: "a", Title: "A", Published: renderT0},
+		{ID: "urn:x:1\x01", Slug: "b", Title: "B (the same id once cleaned)", Published: renderT0},
+		{ID: " \x02 ", Slug: "c", Title: "C (no id once cleaned)", Published: renderT0},
+		{ID: "", Slug: "c", Title: "C again (a duplicate slug)", Published: renderT0},
+		{ID: "https://example.org/blog/articles/a", Slug: "d", Title: "D (the id of a's link)", Published: renderT0},
+		{ID: "", Slug: "a", Title: "A again", Published: renderT0},
+	}
+	want := []string{
+		"urn:x:1",
+		"https://example.org/blog/articles/b",
+		"https://example.org/blog/articles/c",
+		"https://example.org/blog/articles/c#2",
+		"https://example.org/blog/articles/a",
+		"https://example.org/blog/articles/a#2",
+	}
+	docs := renderDocs(t, renderSite(t), articles)
+	for _, format := range feedFormats {
+		f, err := gofeed.NewParser().ParseString(string(format.doc(docs)))
+		if err != nil {
+			t.Fatalf("%s: %v", format.name, err)
+		}
+		var got []string
+		for _, it := range f.Items {
+			got = append(got, it.GUID)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: ids %q, want %q", format.name, got, want)
+		}
+	}
+}
+
+func TestRenderOutOfRangeDates(t *testing.T) {
+	far := time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("-23:00", -23*3600))
+	early := time.Date(0, 1, 1, 0, 0, 0, 0, time.FixedZone("+05:00", 5*3600))
+	articles := []content.Article{
+		{ID: "far", Slug: "far", Title: "Far", Published: far, Updated: far},
+		{ID: "early", Slug: "early", Title: "Early", Published: early, Updated: renderT0},
+	}
+	docs := renderDocs(t, renderSite(t), articles)
+	want := []struct{ published, updated string }{
+		{"9999-12-31T23:59:59Z", "9999-12-31T23:59:59Z"},
+		// A date before year 1 is missing; the other date stands in.
+		{"2025-03-01T09:00:00Z", "2025-03-01T09:00:00Z"},
+	}
+	var jf testJSONFeed
+	if err := json.Unmarshal(docs.JSON, &jf); err != nil {
+		t.Fatal(err)
+	}
+	var atom testAtomFeed
+	if err := xml.Unmarshal(docs.Atom, &atom); err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range want {
+		if e := atom.Entries[i]; e.Published != w.published || e.Updated != w.updated {
+			t.Errorf("Atom %s: published %q updated %q, want %q %q", articles[i].ID, e.Published, e.Updated, w.published, w.updated)
+		}
+		if it := jf.Items[i]; it.Published != w.published || it.Modified != w.updated {
+			t.Errorf("JSON %s: published %q modified %q, want %q %q", articles[i].ID, it.Published, it.Modified, w.published, w.updated)
+		}
+	}
+}
