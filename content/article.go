@@ -49,6 +49,8 @@ type Parsed struct {
 	Draft    bool
 	Warnings []string
 	Dropped  []Dropped
+
+	fingerprints []Fingerprint // of a plain-text file's paragraphs, to learn boilerplate from (boilerplate.go)
 }
 
 // Dropped is a line or paragraph a parser left out of the article, and why.
@@ -90,7 +92,11 @@ func IsArticleFile(name string) bool {
 // or Windows-1252/Latin-1; every returned string is valid UTF-8 with no
 // characters that XML forbids. Files that are not articles yield
 // ErrUnsupported, ErrBinary or ErrEmpty.
-func Parse(name string, data []byte) (Parsed, error) {
+func Parse(name string, data []byte) (Parsed, error) { return ParseIn(name, data, nil) }
+
+// ParseIn is Parse for a file of a folder whose learned boilerplate known
+// (nil for none) is dropped from a plain-text article.
+func ParseIn(name string, data []byte, known Boilerplate) (Parsed, error) {
 	if !IsArticleFile(name) {
 		return Parsed{}, ErrUnsupported
 	}
@@ -106,7 +112,7 @@ func Parse(name string, data []byte) (Parsed, error) {
 	case ".md", ".markdown":
 		p, err = parseMarkdown(text)
 	case ".txt":
-		p, err = parseText(text)
+		p, err = parseText(text, known)
 	case ".html", ".htm":
 		p, err = parseHTML(text)
 	}

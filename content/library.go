@@ -53,9 +53,10 @@ type IdentityStore interface {
 
 // LibraryOptions configures a Library.
 type LibraryOptions struct {
-	MaxFileSize int64            // 0 means DefaultMaxFileSize
-	Logger      *slog.Logger     // nil means slog.Default()
-	Now         func() time.Time // nil means time.Now
+	MaxFileSize    int64            // 0 means DefaultMaxFileSize
+	Logger         *slog.Logger     // nil means slog.Default()
+	Now            func() time.Time // nil means time.Now
+	FollowSymlinks bool             // enter symlinked folders, and follow symlinks out of the folder
 }
 
 // Library is the in-memory index of a content folder: the last good parse of
@@ -67,18 +68,28 @@ type Library struct {
 	log     *slog.Logger
 	maxSize int64
 	now     func() time.Time
+	walk    *walker
 
-	mu       sync.Mutex
-	ids      map[string]Identity // by path, tombstones included
-	slugs    map[string]string   // slug -> path, live identities only
-	articles map[string]Article  // by path
-	problems map[string]string   // by path: why the file's current bytes were not used
-	stats    map[string]fileStat // by path: size and mtime when last read
+	mu        sync.Mutex
+	ids       map[string]Identity // by path, tombstones included
+	tombs     map[string][]string // tombstoned paths by content hash, to find renames without a look at every path
+	slugs     map[string]string   // slug -> path, live identities only
+	articles  map[string]Article  // by path
+	problems  map[string]string   // by path: why the file's current bytes were not used
+	stats     map[string]fileStat // by path: size, mtime and inode when last read
+	unsettled []string            // files Scan found still open for writing, not read
+	learned   *learning           // boilerplate learned from plain-text files (boilerplate.go)
 }
 
+// fileStat is what tells, without reading, that a file has not changed.
 type fileStat struct {
 	size int64
-	mod  int64 // UnixNano
+	mod  int64   // UnixNano
+	key  fileKey // a same-size, same-mtime file renamed over it (rsync -t) is new
+}
+
+func statOf(fi fs.FileInfo) fileStat {
+	return fileStat{fi.Size(), fi.ModTime().UnixNano(), keyOf(fi)}
 }
 
 // OpenLibrary prepares a Library for the folder dir. Call Scan to read it.
@@ -108,9 +119,16 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 	if l.now == nil {
 		l.now = time.Now
 	}
+	l.walk = newWalker(dir, opts.FollowSymlinks, l.log)
+	if l.learned, err = openLearning(store, ids); err != nil {
+		return nil, err
+	}
+	l.tombs = map[string][]string{}
 	for p, id := range ids {
 		if id.Deleted.IsZero() {
 			l.slugs[id.Slug] = p
+		} else {
+			l.tombs[id.Hash] = append(l.tombs[id.Hash], p)
 		}
 	}
 	return l, nil
@@ -120,35 +138,19 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 func (l *Library) Dir() string { return l.dir }
 
 // Scan walks the whole folder and brings the index in line with it: new and
-// changed files are read (unchanged size and mtime are not re-read), vanished
-// ones removed. It reports whether any article changed.
+// changed files are read (unchanged size, mtime and inode are not re-read),
+// vanished ones removed. A changed file still open for writing is left as it
+// was and listed by Unsettled, for the caller to apply once it settles.
+// It reports whether any article changed.
 func (l *Library) Scan(ctx context.Context) (bool, error) {
 	present := map[string]fs.FileInfo{}
-	err := filepath.WalkDir(l.dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if p == l.dir {
-				return err
-			}
-			l.log.Warn("cannot read", "file", p, "reason", err)
-			return nil
-		}
+	err := l.walk.walk(l.dir, func(p string, fi fs.FileInfo) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if d.IsDir() {
-			if p != l.dir && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			return nil
+		if !fi.IsDir() {
+			present[l.rel(p)] = fi
 		}
-		if !IsArticleFile(d.Name()) {
-			return nil
-		}
-		fi, err := os.Stat(p) // follows a symlinked file
-		if err != nil || !fi.Mode().IsRegular() {
-			return nil
-		}
-		present[l.rel(p)] = fi
 		return nil
 	})
 	if err != nil {
@@ -175,24 +177,50 @@ func (l *Library) Scan(ctx context.Context) (bool, error) {
 		}
 	}
 	for p, fi := range present {
-		tx.upsert(p, fi)
+		tx.upsert(p, fi, true)
 	}
 	for p, id := range l.ids {
 		if !id.Deleted.IsZero() && tx.now.Sub(id.Deleted) > tombstoneTTL {
-			delete(l.ids, p)
+			l.forget(p)
 			tx.del = append(tx.del, p)
 		}
 	}
 	return tx.changed, tx.commit()
 }
 
+// Unsettled returns, and forgets, the files the last scans found still open
+// for writing and so did not read.
+func (l *Library) Unsettled() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.unsettled
+	l.unsettled = nil
+	return out
+}
+
+// ApplyBatch applies one Watcher batch: a full Scan when the watcher lost
+// events or asks for reconciliation, else Apply of its paths, with each
+// rename the watcher saw carrying its article's identity to the new path.
+func (l *Library) ApplyBatch(ctx context.Context, b Batch) (bool, error) {
+	if b.Rescan {
+		return l.Scan(ctx)
+	}
+	return l.apply(ctx, b.Paths, b.Renamed)
+}
+
 // Apply re-reads the given paths (relative to the folder, slash-separated):
 // files are read or removed, folders walked or, when gone, everything under
-// them removed. It reports whether any article changed.
+// them removed; "." is the whole folder. It reports whether any article
+// changed. Work is proportional to the paths given.
 func (l *Library) Apply(ctx context.Context, paths []string) (bool, error) {
+	return l.apply(ctx, paths, nil)
+}
+
+func (l *Library) apply(ctx context.Context, paths []string, renamed map[string]string) (bool, error) {
 	type found struct {
-		rel string
-		fi  fs.FileInfo
+		rel   string
+		fi    fs.FileInfo
+		found bool // by walking a folder: not settled by the watcher
 	}
 	var gone []string
 	var files []found
@@ -204,36 +232,35 @@ func (l *Library) Apply(ctx context.Context, paths []string) (bool, error) {
 			continue
 		}
 		abs := filepath.Join(l.dir, filepath.FromSlash(rel))
-		fi, err := os.Stat(abs)
+		fi, err := l.walk.stat(abs)
 		switch {
-		case errors.Is(err, fs.ErrNotExist):
+		case errors.Is(err, fs.ErrNotExist), errors.Is(err, errSkipLink):
 			gone = append(gone, rel)
 		case err != nil:
 			l.log.Warn("cannot read", "file", rel, "reason", err)
 		case fi.IsDir():
 			gone = append(gone, rel) // files under it that vanished
-			_ = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
-				if err != nil {
-					return nil
+			err := l.walk.walk(abs, func(p string, fi fs.FileInfo) error {
+				if ctx.Err() != nil {
+					return ctx.Err()
 				}
-				if d.IsDir() && p != abs && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				if !d.IsDir() && IsArticleFile(d.Name()) {
-					if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-						files = append(files, found{l.rel(p), fi})
-					}
+				if !fi.IsDir() {
+					files = append(files, found{l.rel(p), fi, true})
 				}
 				return nil
 			})
+			if err != nil && ctx.Err() != nil {
+				return false, ctx.Err()
+			}
 		case fi.Mode().IsRegular() && IsArticleFile(rel):
-			files = append(files, found{rel, fi})
+			files = append(files, found{rel, fi, false})
 		}
 	}
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	tx := l.begin()
+	tx.renamed = renamed
 	keep := map[string]bool{}
 	for _, f := range files {
 		keep[f.rel] = true
@@ -247,7 +274,7 @@ func (l *Library) Apply(ctx context.Context, paths []string) (bool, error) {
 		}
 	}
 	for _, f := range files {
-		tx.upsert(f.rel, f.fi)
+		tx.upsert(f.rel, f.fi, f.found)
 	}
 	return tx.changed, tx.commit()
 }
@@ -255,6 +282,13 @@ func (l *Library) Apply(ctx context.Context, paths []string) (bool, error) {
 // livePaths returns the known paths equal to p or under the folder p.
 func (l *Library) livePaths(p string) map[string]bool {
 	out := map[string]bool{}
+	// A known file cannot also be a folder: no need to look through every path.
+	_, article := l.articles[p]
+	_, problem := l.problems[p]
+	if id, ok := l.ids[p]; article || problem || ok && id.Deleted.IsZero() {
+		out[p] = true
+		return out
+	}
 	match := func(q string) bool { return q == p || strings.HasPrefix(q, p+"/") || p == "." }
 	for q := range l.articles {
 		if match(q) {
@@ -317,7 +351,13 @@ func (l *Library) rel(abs string) string {
 	return filepath.ToSlash(r)
 }
 
+// hiddenPath reports whether a relative, slash-separated path has a part
+// starting with a dot ("." itself, the folder, aside): such files and
+// folders are never articles.
 func hiddenPath(rel string) bool {
+	if rel == "." {
+		return false
+	}
 	for _, part := range strings.Split(rel, "/") {
 		if strings.HasPrefix(part, ".") {
 			return true
@@ -334,6 +374,8 @@ type change struct {
 	put     map[string]Identity
 	del     []string
 	changed bool
+
+	renamed map[string]string // new path -> old path, as the watcher saw it
 }
 
 func (l *Library) begin() *change {
@@ -341,6 +383,9 @@ func (l *Library) begin() *change {
 }
 
 func (c *change) commit() error {
+	if err := c.settleBoilerplate(); err != nil {
+		return err
+	}
 	if err := c.l.store.SaveIdentities(c.put, c.del); err != nil {
 		return err
 	}
@@ -348,8 +393,32 @@ func (c *change) commit() error {
 }
 
 func (c *change) setID(p string, id Identity) {
+	c.l.unindex(p)
 	c.l.ids[p] = id
+	if !id.Deleted.IsZero() {
+		c.l.tombs[id.Hash] = append(c.l.tombs[id.Hash], p)
+	}
 	c.put[p] = id
+}
+
+// forget drops p's identity altogether.
+func (l *Library) forget(p string) {
+	l.unindex(p)
+	delete(l.ids, p)
+}
+
+// unindex takes p out of the tombstone index, if it is there.
+func (l *Library) unindex(p string) {
+	old, ok := l.ids[p]
+	if !ok || old.Deleted.IsZero() {
+		return
+	}
+	paths := slices.DeleteFunc(l.tombs[old.Hash], func(q string) bool { return q == p })
+	if len(paths) == 0 {
+		delete(l.tombs, old.Hash)
+	} else {
+		l.tombs[old.Hash] = paths
+	}
 }
 
 // remove turns p's identity into a tombstone and drops its article.
@@ -362,6 +431,7 @@ func (c *change) remove(p string) {
 	}
 	delete(l.problems, p)
 	delete(l.stats, p)
+	c.unlearn(p)
 	if id, ok := l.ids[p]; ok && id.Deleted.IsZero() {
 		id.Deleted = c.now
 		if l.slugs[id.Slug] == p {
@@ -371,12 +441,20 @@ func (c *change) remove(p string) {
 	}
 }
 
-// upsert reads the file at p, unless its size and mtime say it is unchanged.
-func (c *change) upsert(p string, fi fs.FileInfo) {
+// upsert reads the file at p, unless its size, mtime and inode say it is
+// unchanged. With checkWriting, for files no watcher has settled, a file
+// still open for writing is left for later and listed by Unsettled.
+func (c *change) upsert(p string, fi fs.FileInfo, checkWriting bool) {
 	l := c.l
-	st := fileStat{fi.Size(), fi.ModTime().UnixNano()}
+	st := statOf(fi)
 	if old, ok := l.stats[p]; ok && old == st {
 		return
+	}
+	if checkWriting {
+		if writing, _ := openForWriting(filepath.Join(l.dir, filepath.FromSlash(p))); writing {
+			l.unsettled = append(l.unsettled, p)
+			return
+		}
 	}
 	data, err := l.read(p, fi)
 	if errors.Is(err, ErrTooLarge) {
@@ -393,7 +471,7 @@ func (c *change) upsert(p string, fi fs.FileInfo) {
 	if _, have := l.articles[p]; have && known && id.Deleted.IsZero() && id.Hash == hash {
 		return
 	}
-	parsed, err := Parse(p, data)
+	parsed, err := c.parse(p, data)
 	if err != nil {
 		c.fail(p, err)
 		return
@@ -469,11 +547,11 @@ func (c *change) identity(p, hash string) Identity {
 		id.Deleted = time.Time{}
 		id.Slug = l.freeSlug(p, id.Slug)
 	default:
-		if from, old, found := c.renamedFrom(hash); found {
+		if from, old, found := c.renamedFrom(p, hash); found {
 			id = old
 			id.Deleted = time.Time{}
 			id.Slug = l.freeSlug(p, slugFor(p))
-			delete(l.ids, from)
+			l.forget(from)
 			c.del = append(c.del, from)
 			delete(c.put, from)
 			l.log.Info("article renamed", "from", from, "to", p)
@@ -486,12 +564,19 @@ func (c *change) identity(p, hash string) Identity {
 	return id
 }
 
-// renamedFrom finds a tombstone with the same content removed within the
-// recreate window.
-func (c *change) renamedFrom(hash string) (string, Identity, bool) {
+// renamedFrom finds the identity the new path p takes over: that of the path
+// the watcher saw renamed to p, if it was just removed; else a tombstone
+// with the same content removed within the recreate window.
+func (c *change) renamedFrom(p, hash string) (string, Identity, bool) {
+	if from, ok := c.renamed[p]; ok {
+		if id, ok := c.l.ids[from]; ok && !id.Deleted.IsZero() && c.now.Sub(id.Deleted) <= recreateWindow {
+			return from, id, true
+		}
+	}
 	var best string
 	var bestID Identity
-	for p, id := range c.l.ids {
+	for _, p := range c.l.tombs[hash] {
+		id := c.l.ids[p]
 		if id.Deleted.IsZero() || id.Hash != hash || c.now.Sub(id.Deleted) > recreateWindow {
 			continue
 		}

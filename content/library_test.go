@@ -2,8 +2,11 @@ package content_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -275,5 +278,210 @@ func TestLibraryUniqueIDsAndSlugs(t *testing.T) {
 	}
 	if !ids["same"] || len(ids) != 4 || len(slugs) != 4 {
 		t.Errorf("ids %v slugs %v", ids, slugs)
+	}
+}
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// A rescan is cheap because a file whose size, mtime and inode are
+// unchanged is not read again. The proof: bytes changed in place under the
+// same size and mtime are not seen, until the mtime moves or another file
+// (a new inode) takes the path.
+func TestLibraryScanDoesNotRereadUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	p := filepath.Join(dir, "post.md")
+	write(t, dir, "post.md", md("Post", "Body AAAA."))
+	l := openLib(t, dir, filepath.Join(t.TempDir(), "state.db"), c, 0)
+	defer l.close(t)
+	l.scan(t)
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keepMtime := func() {
+		t.Helper()
+		if err := os.Chtimes(p, fi.ModTime(), fi.ModTime()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	write(t, dir, "post.md", md("Post", "Body BBBB.")) // same size, same inode
+	keepMtime()
+	l.scan(t)
+	if got := l.byPath()["post.md"].HTML; !strings.Contains(got, "AAAA") {
+		t.Fatalf("an unchanged size and mtime was read again: %q", got)
+	}
+
+	// rsync -t: another file of the same size and mtime renamed over it.
+	write(t, dir, ".post.md.XXXXXX", md("Post", "Body CCCC."))
+	if err := os.Chtimes(filepath.Join(dir, ".post.md.XXXXXX"), fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, ".post.md.XXXXXX"), p); err != nil {
+		t.Fatal(err)
+	}
+	l.scan(t)
+	if got := l.byPath()["post.md"].HTML; !strings.Contains(got, "CCCC") {
+		t.Errorf("a new file with the same size and mtime was not read: %q", got)
+	}
+
+	future := fi.ModTime().Add(time.Minute)
+	write(t, dir, "post.md", md("Post", "Body DDDD."))
+	if err := os.Chtimes(p, future, future); err != nil {
+		t.Fatal(err)
+	}
+	l.scan(t)
+	if got := l.byPath()["post.md"].HTML; !strings.Contains(got, "DDDD") {
+		t.Errorf("a new mtime was not read: %q", got)
+	}
+}
+
+// A rename seen as two batches (the old path first) keeps the id, and a
+// rename the watcher reports as such keeps it even when the content changed.
+func TestLibraryRenames(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	write(t, dir, "a.md", md("A", "Alpha."))
+	write(t, dir, "b.md", md("B", "Beta."))
+	l := openLib(t, dir, filepath.Join(t.TempDir(), "state.db"), c, 0)
+	defer l.close(t)
+	l.scan(t)
+	orig := l.byPath()
+
+	if err := os.Rename(filepath.Join(dir, "a.md"), filepath.Join(dir, "a2.md")); err != nil {
+		t.Fatal(err)
+	}
+	l.apply(t, "a.md")
+	c.t = c.t.Add(time.Second)
+	l.apply(t, "a2.md")
+	if got := l.byPath()["a2.md"].ID; got != orig["a.md"].ID {
+		t.Errorf("a rename across batches changed the id: %q -> %q", orig["a.md"].ID, got)
+	}
+
+	if err := os.Rename(filepath.Join(dir, "b.md"), filepath.Join(dir, "b2.md")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "b2.md", md("B", "Beta, edited after the move."))
+	b := content.Batch{Paths: []string{"b.md", "b2.md"}, Renamed: map[string]string{"b2.md": "b.md"}}
+	if _, err := l.ApplyBatch(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	got := l.byPath()
+	if got["b2.md"].ID != orig["b.md"].ID || len(got) != 2 {
+		t.Errorf("a reported rename with an edit: id %q -> %q, %d articles", orig["b.md"].ID, got["b2.md"].ID, len(got))
+	}
+}
+
+func TestLibrarySymlinks(t *testing.T) {
+	tests := []struct {
+		name   string
+		follow bool
+		want   map[string]int // how many articles have each title
+	}{
+		// post.md is read at its own path and through a symlink to it.
+		{"not followed", false, map[string]int{"Post": 2}},
+		// Far and Farther are reachable only through symlinked folders, by
+		// several paths and loops: each real folder is walked once.
+		{"followed", true, map[string]int{"Post": 2, "Elsewhere": 2, "Far": 1, "Farther": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, outside := t.TempDir(), t.TempDir()
+			c := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+			write(t, dir, "real/post.md", md("Post", "x"))
+			write(t, outside, "elsewhere.md", md("Elsewhere", "x"))
+			write(t, outside, "far.md", md("Far", "x"))
+			write(t, outside, "deeper/farther.md", md("Farther", "x"))
+			links := map[string]string{
+				filepath.Join(dir, "link-inside.md"):    filepath.Join(dir, "real/post.md"),
+				filepath.Join(dir, "link-outside.md"):   filepath.Join(outside, "elsewhere.md"),
+				filepath.Join(dir, "linked-dir"):        outside,
+				filepath.Join(dir, "real/loop"):         dir,
+				filepath.Join(dir, "real/up"):           "..",
+				filepath.Join(dir, "real/loop-dir.md"):  filepath.Join(dir, "real"),
+				filepath.Join(dir, "dangling.md"):       filepath.Join(dir, "nothing.md"),
+				filepath.Join(dir, "self-loop.md"):      "self-loop.md",
+				filepath.Join(outside, "deeper/back"):   outside,
+				filepath.Join(outside, "deeper/around"): dir,
+			}
+			for name, target := range links {
+				if err := os.Symlink(target, name); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st := openStore(t)
+			defer st.Close()
+			l, err := content.OpenLibrary(dir, st, content.LibraryOptions{Now: c.now, FollowSymlinks: tt.follow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.Scan(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			titles := map[string]int{}
+			var paths []string
+			for _, a := range l.Articles() {
+				titles[a.Title]++
+				paths = append(paths, a.Path)
+			}
+			if !maps.Equal(titles, tt.want) {
+				t.Errorf("titles read %v, want %v; paths %v", titles, tt.want, paths)
+			}
+			if tt.follow {
+				return
+			}
+			// Apply takes the same view as Scan.
+			changed, err := l.Apply(context.Background(), []string{"link-outside.md", "linked-dir", "real/loop"})
+			if err != nil || changed {
+				t.Errorf("applying the symlinks not followed: changed %v, err %v", changed, err)
+			}
+		})
+	}
+}
+
+func keys(m map[string]content.Article) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// A scan leaves a file that is still open for writing unread, and says so,
+// so that nobody sees it half-written.
+func TestLibraryScanLeavesFilesBeingWritten(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	f, err := os.Create(filepath.Join(dir, "writing.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fmt.Fprint(f, md("Half", "The first half"))
+	l := openLib(t, dir, filepath.Join(t.TempDir(), "state.db"), c, 0)
+	defer l.close(t)
+	l.scan(t)
+	if got := l.byPath(); len(got) != 0 {
+		t.Fatalf("read a file still open for writing: %v", keys(got))
+	}
+	if got := l.Unsettled(); !slices.Equal(got, []string{"writing.md"}) {
+		t.Errorf("Unsettled() = %v", got)
+	}
+	fmt.Fprint(f, " and the second.\n")
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l.apply(t, "writing.md")
+	if got := l.byPath()["writing.md"].HTML; !strings.Contains(got, "second") {
+		t.Errorf("after close: %q", got)
 	}
 }

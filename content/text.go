@@ -21,16 +21,20 @@ import (
 // recorded with its reason; and rendering of what is left. The headline is
 // the first paragraph that is not boilerplate.
 
-// Reasons recorded in Parsed.Dropped by parseText.
+// Reasons recorded in Parsed.Dropped by parseText. Learned boilerplate is
+// dropped as repeatedReason(n).
 const (
-	dropBanner   = "banner"
+	dropBanner   = "site banner or call to action"
 	dropByline   = "byline"
 	dropDateline = "dateline"
-	dropCaption  = "caption"
-	dropAppeal   = "appeal"
+	dropCaption  = "photo caption or credit"
+	dropAppeal   = "appeal to readers (support, donate, subscribe)"
 	dropCTA      = "call to action"
-	dropFooter   = "footer"
-	dropTitle    = "repeated title"
+	dropFooter   = "copyright footer"
+	dropCookie   = "cookie notice"
+	dropTitle    = "repeats the header's title"
+	dropHeadline = "headline under the header's title"
+	dropSiteName = "site name above the headline"
 
 	// keptHeadline marks the paragraph that became the title; it is not dropped.
 	keptHeadline = "headline"
@@ -45,6 +49,7 @@ const (
 	txtWrapMax       = 100 // a document whose typical line is longer is not hard-wrapped
 	txtWrapMin       = 50  // nor is one whose lines are all shorter
 	txtStandaloneMax = 80  // runes; longest line that may be a byline or banner on its own
+	txtMaxPhrase     = 100 // bytes; no appeal phrase is longer
 )
 
 // txtPara is one paragraph or list of a plain-text article.
@@ -52,9 +57,12 @@ type txtPara struct {
 	text    string   // whitespace-collapsed text; list items joined by newlines
 	items   []string // list items; nil for a paragraph
 	ordered bool
-	start   int  // first number of an ordered list
-	block   int  // index of the blank-line separated block it came from
-	appeal  bool // the paragraph opens an appeal to the reader (txtIsAppeal)
+	start   int    // first number of an ordered list
+	lead    string // the first item's marker ("1. ")
+	block   int    // index of the blank-line separated block it came from
+	appeal  bool   // the paragraph opens an appeal to the reader (txtIsAppeal)
+	fp      Fingerprint
+	repeats int // files of the folder that hold it, when it is learned boilerplate
 }
 
 // isList reports whether the paragraph is a list.
@@ -83,77 +91,135 @@ var (
 	txtHeadingRE    = regexp.MustCompile(`^#{1,6}\s+`)
 	txtURLRE        = regexp.MustCompile(`https?://[^\s<>"“”‘’]+`)
 
-	// Calls to action that make up a whole line anywhere in the text.
-	txtCTARE = regexp.MustCompile(`(?i)^(?:read more|read next|read the full (?:story|article)|continue(?: reading)?|keep reading|show more|see more|load more|` +
-		`share(?: this)?(?: article| story| page| post)?(?: on (?:facebook|twitter|x|whatsapp|linkedin|email|telegram))?|tweet|` +
-		`advertisement|advert|ad|sponsored(?: content)?|promoted(?: content)?|subscribe(?: now| today| here)?|sign up(?: now| today| here)?|` +
-		`sign in|log ?in|log out|register|donate(?: now| today| here)?|support us|become a (?:member|subscriber|supporter)|newsletters?|` +
-		`menu|search|skip to (?:main )?content|skip navigation|close|print|e-?mail|comments?|\d+ comments?|view comments|leave a comment|` +
-		`listen(?: to (?:this )?(?:article|story))?|\d+ min(?:ute)?s? read|accept(?: all)?(?: cookies)?|reject all|manage cookies|cookie settings|` +
-		`follow us(?: on .{1,40})?|follow|related(?: articles| stories| content| posts| topics)?|more on this story|most (?:read|popular|viewed)|` +
-		`trending(?: now)?|back to top|top stories|recommended(?: for you)?|you (?:may|might) also like|click here.*|tap here.*|` +
-		`(?:download|get) (?:the|our) app.*|(?:advertisement\s*-\s*)?scroll to continue(?: with content)?|` +
-		`(?:jump|go) to (?:main )?content|accessibility links|sections|latest news|live tv|watch live|today(?:'|’)s paper|` +
-		`podcasts|home|save|(?:story|article) continues below(?: this)?(?: advertisement| ad)?)[\s.!:…›»>→]*$`)
+	// Calls to action that make up a whole line anywhere in the text
+	// ("Read more", "Share this article", "Advertisement").
+	txtCTAs = txtIndexLines(`[\s.!:…›»>→]*$`, []txtLinePattern{
+		{"read", `read more|read next|read the full (?:story|article)`},
+		{"continue", `continue(?: reading)?`},
+		{"keep", `keep reading`},
+		{"show see load", `(?:show|see|load) more`},
+		{"share", `share(?: this)?(?: article| story| page| post)?(?: on (?:facebook|twitter|x|whatsapp|linkedin|email|telegram))?`},
+		{"tweet", `tweet`},
+		{"advertisement advert ad", `advertisement|advert|ad`},
+		{"advertisement scroll", `(?:advertisement\s*-\s*)?scroll to continue(?: with content)?`},
+		{"sponsored promoted", `(?:sponsored|promoted)(?: content)?`},
+		{"subscribe", `subscribe(?: now| today| here)?`},
+		{"sign", `sign up(?: now| today| here)?|sign in`},
+		{"log login", `log ?in|log out`},
+		{"register", `register`},
+		{"donate", `donate(?: now| today| here)?`},
+		{"support", `support us`},
+		{"become", `become a (?:member|subscriber|supporter)`},
+		{"newsletter newsletters", `newsletters?`},
+		{"menu search close print home save sections podcasts", `menu|search|close|print|home|save|sections|podcasts`},
+		{"skip", `skip to (?:main )?content|skip navigation`},
+		{"e email", `e-?mail`},
+		{"comment comments view leave", `comments?|view comments|leave a comment`},
+		{"#", `\d+ comments?|\d+ min(?:ute)?s? read`},
+		{"listen", `listen(?: to (?:this )?(?:article|story))?`},
+		{"accept reject manage cookie", `accept(?: all)?(?: cookies)?|reject all|manage cookies|cookie settings`},
+		{"follow", `follow us(?: on .{1,40})?|follow`},
+		{"related", `related(?: articles| stories| content| posts| topics)?`},
+		{"more most", `more on this story|most (?:read|popular|viewed)`},
+		{"trending", `trending(?: now)?`},
+		{"back top", `back to top|top stories`},
+		{"recommended", `recommended(?: for you)?`},
+		{"you", `you (?:may|might) also like`},
+		{"click tap", `(?:click|tap) here.*`},
+		{"download get", `(?:download|get) (?:the|our) (?:free )?app(?: now| today| here)?`},
+		{"jump go", `(?:jump|go) to (?:main )?content`},
+		{"accessibility", `accessibility links`},
+		{"latest", `latest news`},
+		{"live watch", `live tv|watch live`},
+		{"today", `today(?:'|’)s paper`},
+		{"story article", `(?:story|article) continues below(?: this)?(?: advertisement| ad)?`},
+	})
 	// Labelled links ("Read more: …") that are calls to action after the headline.
-	txtCTAPrefixRE = regexp.MustCompile(`(?i)^(?:read more|see also|also read|read also|related|more from [^:]{1,40}|watch|listen|recommended)\s*:\s*\S`)
+	txtCTAPrefixes = txtIndexLines(`\s*:\s*\S`, []txtLinePattern{
+		{"read see also related watch listen recommended", `read more|see also|also read|read also|related|watch|listen|recommended`},
+		{"more", `more from [^:]{1,40}`},
+	})
 	// Site banners, section labels and breadcrumbs that can stand above a headline.
-	txtBannerRE = regexp.MustCompile(`(?i)^(?:support\s+(?:us|the\s+\S+(?:\s+\S+){0,2}|our\s+.{2,40}|independent\s+.{2,40}|quality\s+.{2,40})|` +
-		`(?:support|subscribe to|donate to|join|follow)\s+.{2,40}!|(?:donate|subscribe)\s+to\s+(?:us|our\s.{2,30}|the\s+\S+(?:\s+\S+){0,2})|(?:home|news)\s*[>›»/|]\s*.*|breaking(?: news)?|live|opinion|analysis|exclusive|` +
-		`explainer|editorial|comment|review|interview|update|updated|world news)\s*[!.]?$`)
-	// First words of the lines txtCTARE, txtBannerRE and txtCTAPrefixRE match.
-	txtCTAStarts = txtSet("read", "continue", "keep", "show", "see", "load", "share", "tweet", "advertisement", "advert",
-		"ad", "sponsored", "promoted", "subscribe", "sign", "log", "login", "register", "donate", "support", "become",
-		"newsletter", "newsletters", "menu", "search", "skip", "close", "print", "e", "email", "comment", "comments",
-		"#", "view", "leave", "listen", "accept", "reject", "manage", "cookie", "follow", "related", "more", "most",
-		"trending", "back", "top", "recommended", "you", "click", "tap", "download", "get", "scroll", "home", "news",
-		"breaking", "live", "opinion", "analysis", "exclusive", "explainer", "editorial", "review", "interview",
-		"update", "updated", "world", "join", "also", "watch", "jump", "go", "accessibility", "sections", "latest",
-		"today", "podcasts", "save", "story", "article")
+	txtBanners = txtIndexLines(`\s*[!.]?$`, []txtLinePattern{
+		{"support", `support\s+(?:us|the\s+\S+(?:\s+\S+){0,2}|our\s+.{2,40}|independent\s+.{2,40}|quality\s+.{2,40})`},
+		{"support subscribe donate join follow", `(?:support|subscribe to|donate to|join|follow)\s+.{2,40}!`},
+		{"donate subscribe", `(?:donate|subscribe)\s+to\s+(?:us|our\s.{2,30}|the\s+\S+(?:\s+\S+){0,2})`},
+		{"home news", `(?:home|news)\s*[>›»/|]\s*.*`},
+		{"breaking live opinion analysis exclusive explainer editorial comment review interview update updated world",
+			`breaking(?: news)?|live|opinion|analysis|exclusive|explainer|editorial|comment|review|interview|update|updated|world news`},
+	})
+	// Short promotional lines: an imperative addressed to the reader, about
+	// the site ("Sign up for our newsletter", "Get the app now").
+	txtPromoVerbs = txtSet("support", "subscribe", "donate", "join", "become", "sign", "register", "log", "login",
+		"download", "get", "follow", "like", "share", "listen", "watch", "read", "try", "give", "help", "contribute",
+		"click", "tap", "discover", "explore", "install", "upgrade", "unlock", "enjoy", "claim", "start", "save",
+		"shop", "visit", "sponsor", "advertise", "back", "fund", "chip", "pledge", "stay", "never", "don", "make")
+	txtPromoObjects = txtSet("us", "our", "now", "today", "here", "free", "newsletter", "newsletters", "app",
+		"membership", "member", "members", "subscription", "subscriber", "subscribers", "premium", "trial", "account",
+		"inbox", "journalism", "podcast", "updates", "alerts", "notifications", "facebook", "twitter", "instagram",
+		"whatsapp", "telegram", "youtube", "tiktok", "linkedin", "rss", "donation", "donations", "supporter")
+	// Site names and web addresses on a line of their own: "The Moscow
+	// Times", "HARBOR DAILY", "www.valleycourier.com".
+	txtMastheadWords = txtSet("times", "post", "herald", "journal", "gazette", "tribune", "daily", "chronicle",
+		"observer", "independent", "telegraph", "guardian", "standard", "courier", "examiner", "inquirer", "register",
+		"bulletin", "dispatch", "monitor", "sentinel", "globe", "mail", "mirror", "express", "star", "sun", "news",
+		"record", "reporter", "press", "ledger", "argus", "echo", "advertiser", "enquirer", "insider", "wire",
+		"weekly", "magazine", "digest")
+	txtMastheadRE = regexp.MustCompile(`^(?:(?i:the)\s+)?(?:\p{Lu}[\p{L}'’.&-]*\s+){0,3}` +
+		`(?i:times|post|herald|journal|gazette|tribune|daily|chronicle|observer|independent|telegraph|guardian|` +
+		`standard|courier|examiner|inquirer|register|bulletin|dispatch|monitor|sentinel|globe|mail|mirror|express|` +
+		`star|sun|news|record|reporter|press|ledger|argus|echo|advertiser|enquirer|insider|wire|weekly|magazine|digest)$|` +
+		`^(?i:(?:https?://)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6}/?)$`)
 	txtCookieRE = regexp.MustCompile(`(?i)\b(?:we use cookies|(?:this|our) (?:site|website) uses cookies|uses cookies to|` +
 		`cookie (?:policy|settings|preferences|notice|consent)|(?:accept|allow|reject|manage) (?:all )?cookies)\b`)
 	txtFooterRE = regexp.MustCompile(`(?i)^(?:©|\(c\)|copyright\b).{0,120}$|\ball rights reserved\b`)
 
-	// Phrases that open a donation, membership or newsletter appeal, matched
-	// against lower-cased text, each with a word it contains: a paragraph's
-	// words, looked up in txtAppealIndex, pick the few regexps worth running.
-	txtAppealPhrases = []struct {
-		word string
-		re   *regexp.Regexp
-	}{
-		{"small", regexp.MustCompile(`small fav(?:o|ou)r to ask`)},
-		{"support", regexp.MustCompile(`support (?:us\b|our (?:work|journalism|newsroom|reporting|mission|independent journalism)|` +
-			`(?:independent|quality|local|public[- ]interest|fearless|trusted|free) (?:journalism|media|press|reporting|news))`)},
-		{"please", regexp.MustCompile(`please (?:consider )?(?:donat|support|subscrib|contribut|becom|chip in|help us)`)},
-		{"donate", regexp.MustCompile(`donate (?:now|today|here|to us|monthly|once)`)},
-		{"make", regexp.MustCompile(`make a (?:one-off |one-time |monthly |small |regular )?(?:donation|contribution)`)},
-		{"your", regexp.MustCompile(`your (?:support|contributions?|donations?|generosity|subscription) ` +
-			`(?:helps?|makes?|keeps?|matters|allows|enables|means|ensures|is (?:vital|crucial|essential|what))`)},
-		{"become", regexp.MustCompile(`become an? (?:member|subscriber|supporter|patron|paying)`)},
-		{"newsletter", regexp.MustCompile(`(?:subscribe|sign up|signing up|register) (?:to|for) (?:our|the) [\w ]{0,30}?newsletter|get (?:our|the) (?:\w+ )?newsletter`)},
-		{"subscribe", regexp.MustCompile(`subscribe (?:now|today|here)`)},
-		{"sign", regexp.MustCompile(`sign up (?:now|today|here)`)},
-		{"we", regexp.MustCompile(`we (?:need|rely on|depend on|count on|can(?:'|’)t do (?:it|this) without) (?:your|you|readers)`)},
-		{"reader", regexp.MustCompile(`reader[- ](?:funded|supported)`)},
-		{"funded", regexp.MustCompile(`funded by (?:our )?readers`)},
-		{"ve", regexp.MustCompile(`ve read \d+`)},
-		{"free", regexp.MustCompile(`(?:this|our) (?:article|journalism|reporting|content) is free`)},
-		{"keep", regexp.MustCompile(`keep (?:our|this) journalism`)},
-		{"help", regexp.MustCompile(`help us (?:keep|continue|remain|stay|fund|grow|do|to)\b`)},
-		{"thank", regexp.MustCompile(`thank you for (?:reading|your support|supporting)`)},
-		{"inbox", regexp.MustCompile(`(?:delivered|straight|direct(?:ly)?) to your inbox`)},
-		{"if", regexp.MustCompile(`if you (?:value|like|appreciate|enjoy|rely on) (?:our|this|what we do|the work|reading)`)},
-		{"consider", regexp.MustCompile(`consider (?:supporting|subscribing|donating|making a|becoming a|a (?:donation|contribution|subscription|gift))`)},
-		{"chip", regexp.MustCompile(`chip in`)},
-		{"asking", regexp.MustCompile(`asking (?:you|readers|our readers) (?:to|for)`)},
-		{"gift", regexp.MustCompile(`(?:monthly|one-time|one-off|small|regular) gift`)},
-		{"paywall", regexp.MustCompile(`(?:no|without a|behind a|free of a) paywall`)},
-		{"already", regexp.MustCompile(`already a (?:subscriber|member)`)},
-		{"reading", regexp.MustCompile(`(?:subscribe|sign in|log in|register) to (?:continue|keep) reading`)},
-		{"join", regexp.MustCompile(`join (?:our (?:community|mailing list|newsletter)|\d[\d,]* (?:readers|supporters|subscribers|members))`)},
-	}
-	txtAppealIndex = txtIndexAppeals()
-	txtReportedRE  = regexp.MustCompile(`\b(?:said|says|say|told|tells|according to|wrote|writes|asked|added|explained|stated|announced|urged|urges|urge|pleaded)\b`)
+	// Phrases of donation, membership and newsletter appeals, matched
+	// against lower-cased text, each anchored at one of the words it may
+	// start with: a paragraph's words, looked up in txtAppealIndex, say
+	// where the few regexps worth running are tried.
+	txtAppealFilter = txtFilterOf(txtAppealIndex)
+	txtAppealIndex  = txtIndexAppeals([]txtAppealPhrase{
+		{"small", "favor favour", `small fav(?:o|ou)r to ask`},
+		{"support", "", `support (?:us\b|our (?:work|journalism|newsroom|reporting|mission|independent journalism)|` +
+			`(?:independent|quality|local|public[- ]interest|fearless|trusted|free) (?:journalism|media|press|reporting|news))`},
+		{"please", "", `please (?:consider )?(?:donat|support|subscrib|contribut|becom|chip in|help us)`},
+		{"donate", "", `donate (?:now|today|here|to us|monthly|once)`},
+		{"make", "a", `make a (?:one-off |one-time |monthly |small |regular )?(?:donation|contribution)`},
+		{"your", "support contribution contributions donation donations generosity subscription", `your (?:support|contributions?|donations?|generosity|subscription) ` +
+			`(?:helps?|makes?|keeps?|matters|allows|enables|means|ensures|is (?:vital|crucial|essential|what))`},
+		{"become", "", `become an? (?:member|subscriber|supporter|patron|paying)`},
+		{"subscribe sign signing register", "", `(?:subscribe|sign up|signing up|register) (?:to|for) (?:our|the) [\w ]{0,30}?newsletter`},
+		{"get", "our the", `get (?:our|the) (?:\w+ )?newsletter`},
+		{"subscribe", "", `subscribe (?:now|today|here)`},
+		{"sign", "", `sign up (?:now|today|here)`},
+		{"we", "need rely depend count can", `we (?:need|rely on|depend on|count on|can(?:'|’)t do (?:it|this) without) (?:your|you|readers)`},
+		{"reader", "", `reader[- ](?:funded|supported)`},
+		{"funded", "", `funded by (?:our )?readers`},
+		{"ve", "", `ve read \d+`},
+		{"this our", "article journalism reporting content", `(?:this|our) (?:article|journalism|reporting|content) is free`},
+		{"keep", "our this", `keep (?:our|this) journalism`},
+		{"help", "us", `help us (?:keep|continue|remain|stay|fund|grow|do|to)\b`},
+		{"thank", "you", `thank you for (?:reading|your support|supporting)`},
+		{"delivered straight direct directly", "", `(?:delivered|straight|direct(?:ly)?) to your inbox`},
+		{"if", "you", `if you (?:value|like|appreciate|enjoy|rely on) (?:our|this|what we do|the work|reading)`},
+		{"consider", "", `consider (?:supporting|subscribing|donating|making a|becoming a|a (?:donation|contribution|subscription|gift))`},
+		{"chip", "", `chip in`},
+		{"asking", "", `asking (?:you|readers|our readers) (?:to|for)`},
+		{"monthly one small regular", "gift time off", `(?:monthly|one-time|one-off|small|regular) gift`},
+		{"no without behind free", "paywall a of", `(?:no|without a|behind a|free of a) paywall`},
+		{"already", "", `already a (?:subscriber|member)`},
+		{"subscribe sign log register", "", `(?:subscribe|sign in|log in|register) to (?:continue|keep) reading`},
+		{"join", "", `join (?:our (?:community|mailing list|newsletter)|\d[\d,]* (?:readers|supporters|subscribers|members))`},
+		{"dear", "", `dear (?:reader|readers|friend|friends|supporter|supporters)\b`},
+		{"independent quality", "journalism", `(?:independent|quality) journalism (?:needs|depends|relies|matters|costs|is under)`},
+		{"every any", "contribution donation amount", `(?:every|any) (?:contribution|donation|amount)`},
+		{"unlimited", "", `unlimited access`},
+		{"free", "trial", `free trial`},
+	})
+	// Words of reported speech: an appeal in them is the story's own.
+	txtReportedWords = txtSet("said", "says", "say", "told", "tells", "wrote", "writes", "write", "asked",
+		"added", "explained", "stated", "announced", "urged", "urges", "urge", "pleaded")
 
 	// Bylines: "By Jane Doe", "Posted by Jane Doe and John Roe, Reuters",
 	// "Jane Doe, Reuters", "Jane Doe | Moscow Correspondent".
@@ -161,8 +227,8 @@ var (
 		`(?:\s*(?:,|\||–|—|-|·|•|\bfor\b|\bin\b)\s*(?:[\p{Lu}\d@][^.!?]{0,59}|(?i:(?:staff|senior|chief|special|foreign|political|contributing)?\s*(?:writer|reporter|correspondent|editor|columnist))))?$`)
 	txtAgencyBylineRE = regexp.MustCompile(`^(` + txtNames + `)\s*(?:,|\||–|—|-|·)\s*(?:` + txtAgency +
 		`|(?:[\p{L}]+\s+){0,4}(?i:correspondent|editor|reporter|writer|staff writer|contributor|columnist|staff))\.?$`)
-	txtBylinePrefixRE = regexp.MustCompile(`^(?i:by|written|words|posted|reported|reporting|story|text|author)\b`)
-	txtBylineStop     = map[string]bool{"the": true, "a": true, "an": true, "any": true, "all": true, "no": true,
+	txtBylineStarts = txtSet("by", "written", "words", "posted", "reported", "reporting", "story", "text", "author")
+	txtBylineStop   = map[string]bool{"the": true, "a": true, "an": true, "any": true, "all": true, "no": true,
 		"my": true, "your": true, "our": true, "his": true, "her": true, "their": true, "this": true,
 		"that": true, "these": true, "those": true, "far": true, "way": true, "now": true, "then": true,
 		"today": true, "tomorrow": true, "monday": true, "tuesday": true, "wednesday": true, "thursday": true,
@@ -199,23 +265,70 @@ var (
 // parseText reads a plain-text article: an optional header block, then a
 // headline, then the story. Banners, bylines, datelines, photo captions and
 // trailing appeals are left out of title, summary and body and listed in
-// Parsed.Dropped. Captions are dropped from the body as well.
-func parseText(text string) (Parsed, error) {
-	var p Parsed
+// Parsed.Dropped. Captions are dropped from the body as well. known, when
+// not nil, tells which paragraphs the article's folder repeats: those are
+// left out too.
+func parseText(text string, known Boilerplate) (Parsed, error) {
+	var head Parsed
 	lines := txtLines(text)
-	lines, hdr := txtReadHeader(&p, lines)
+	lines, hdr := txtReadHeader(&head, lines)
 	paras := txtParagraphs(lines)
+	repeated, unique := 0, 0
 	for i := range paras {
-		paras[i].appeal = !paras[i].isList() && txtIsAppeal(paras[i].text)
+		para := &paras[i]
+		para.appeal = !para.isList() && txtIsAppeal(para.text)
+		// Only a file of a folder learns, and is read, by fingerprint.
+		if known != nil {
+			para.fp = fingerprintOf(para.text)
+		}
+		if para.fp != 0 {
+			para.repeats = known.Repeats(para.fp)
+		}
+		if para.repeats > 0 {
+			repeated += len(para.text)
+		} else {
+			unique += len(para.text)
+		}
 	}
-	reasons := make([]string, len(paras))
+	// A file made mostly of paragraphs its neighbours hold too is a copy of
+	// one of them, not a story in site furniture: it is read on its own.
+	if repeated > unique {
+		for i := range paras {
+			paras[i].repeats = 0
+		}
+	}
+	p := txtRead(head, hdr, paras)
+	p.fingerprints = txtFingerprints(paras)
+	return p, nil
+}
 
+// txtFingerprints returns the distinct fingerprints of paras.
+func txtFingerprints(paras []txtPara) []Fingerprint {
+	out := make([]Fingerprint, 0, len(paras))
+	for _, para := range paras {
+		if para.fp != 0 && !slices.Contains(out, para.fp) {
+			out = append(out, para.fp)
+		}
+	}
+	return out
+}
+
+// txtRead classifies paras and builds the article from what is kept. p
+// holds what the header block gave.
+func txtRead(p Parsed, hdr map[string]string, paras []txtPara) Parsed {
+	reasons := make([]string, len(paras))
 	story := 0
 	if hdr["title"] != "" {
 		txtSkipTop(&p, paras, reasons, 0, false)
-		// Files with a header often repeat the title as their first line.
-		if i := slices.Index(reasons, ""); i >= 0 && strings.EqualFold(txtHeading(paras[i].text), p.Title) {
-			reasons[i] = dropTitle
+		// Files with a header often repeat the title, or give the page's own
+		// headline, as their first line.
+		if i := slices.Index(reasons, ""); i >= 0 {
+			switch {
+			case strings.EqualFold(txtHeading(paras[i].text), p.Title):
+				reasons[i] = dropTitle
+			case txtSecondHeadline(paras, reasons, i):
+				reasons[i] = dropHeadline
+			}
 		}
 	} else {
 		story = txtSkipTop(&p, paras, reasons, 0, true)
@@ -227,6 +340,7 @@ func parseText(text string) (Parsed, error) {
 		txtSkipTop(&p, paras, reasons, story, false)
 	}
 	txtDropInline(paras, reasons, story)
+	txtDropRepeated(paras, reasons, story)
 	txtCutAppeal(paras, reasons, story)
 	txtDropPromos(paras, reasons, story)
 
@@ -239,7 +353,32 @@ func parseText(text string) (Parsed, error) {
 		p.Summary = Summarize(txtSummarySource(paras, reasons, story), 300)
 	}
 	p.HTML = txtRender(paras, reasons, story)
-	return p, nil
+	return p
+}
+
+// txtSecondHeadline reports whether paragraph i, the first kept one of a
+// file whose header gives the title, is a headline of its own: shaped like
+// one and followed by prose.
+func txtSecondHeadline(paras []txtPara, reasons []string, i int) bool {
+	if !txtTitleLike(paras[i]) || strings.Count(paras[i].text, " ") >= 25 {
+		return false
+	}
+	for j := i + 1; j < len(paras); j++ {
+		if reasons[j] == "" {
+			return !paras[j].isList() && !txtTitleLike(paras[j])
+		}
+	}
+	return false
+}
+
+// txtDropRepeated drops the paragraphs of the story that the folder
+// repeats.
+func txtDropRepeated(paras []txtPara, reasons []string, story int) {
+	for i := story; i < len(paras); i++ {
+		if reasons[i] == "" && paras[i].repeats > 0 {
+			reasons[i] = repeatedReason(paras[i].repeats)
+		}
+	}
 }
 
 // txtLines splits text into lines with line endings normalised, tabs
@@ -250,7 +389,10 @@ func txtLines(text string) []string {
 	text = strings.ReplaceAll(text, "\r", "\n")
 	lines := strings.Split(text, "\n")
 	for i, l := range lines {
-		lines[i] = strings.TrimRightFunc(strings.ReplaceAll(l, "\t", "    "), unicode.IsSpace)
+		if strings.IndexByte(l, '\t') >= 0 {
+			l = strings.ReplaceAll(l, "\t", "    ")
+		}
+		lines[i] = strings.TrimRightFunc(l, unicode.IsSpace)
 	}
 	return lines
 }
@@ -351,29 +493,48 @@ func txtParagraphs(lines []string) []txtPara {
 		}
 	}
 	for _, l := range lines {
-		if strings.TrimSpace(l) == "" || txtRuleRE.MatchString(l) {
+		if strings.TrimSpace(l) == "" || txtIsRule(l) {
 			flush()
 			continue
 		}
 		block = append(block, l)
 	}
 	flush()
+	// A one-item list between paragraphs is a numbered line ("1. FC Köln
+	// Win"); between lists it is an item of a list spaced out by blank lines.
+	for i, para := range out {
+		if len(para.items) == 1 && (i == 0 || !out[i-1].isList()) && (i+1 == len(out) || !out[i+1].isList()) {
+			out[i] = txtPara{text: txtCollapse(para.lead + para.items[0]), block: para.block}
+		}
+	}
 	return out
 }
 
 // txtWrapWidth estimates the column a hard-wrapped text was wrapped at, as
-// the 90th percentile of line lengths; 0 means the text is not hard-wrapped.
+// the 90th percentile of line lengths, leaving out a few lines too long to
+// have been wrapped (a headline); 0 means the text is not hard-wrapped.
 func txtWrapWidth(lines []string) int {
 	var lens []int
-	for _, l := range lines {
-		if strings.TrimSpace(l) != "" {
-			lens = append(lens, utf8.RuneCountInString(l))
+	continued, long := 0, 0 // lines followed by another line of the same block; lines past txtWrapMax
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		n := utf8.RuneCountInString(l)
+		lens = append(lens, n)
+		if n > txtWrapMax {
+			long++
+		}
+		if i+1 < len(lines) && strings.TrimSpace(lines[i+1]) != "" {
+			continued++
 		}
 	}
-	if len(lens) == 0 {
+	// Wrapped text runs on from line to line; a line per paragraph does not.
+	if len(lens) == 0 || 3*continued < len(lens) || 5*long > len(lens) {
 		return 0
 	}
 	slices.Sort(lens)
+	lens = lens[:len(lens)-long]
 	w := lens[len(lens)*9/10]
 	if w > txtWrapMax || w < txtWrapMin {
 		return 0
@@ -398,18 +559,31 @@ func txtSplitBlock(lines []string, width, block int) []txtPara {
 			alone[i] = txtStandalone(strings.TrimSpace(l), width)
 		}
 	}
+	lead := "" // the first item's marker ("1. ")
 	flushList := func() {
-		if list != nil {
+		switch {
+		case list == nil:
+			return
+		case len(list.items) == 1 && len(lines) > 1:
+			// One numbered line among others is not a list ("1. FC Köln Win").
+			out = append(out, txtPara{text: txtCollapse(lead + list.items[0]), block: block})
+		default:
 			list.text = strings.Join(list.items, "\n")
+			list.lead = lead
 			out = append(out, *list)
-			list = nil
 		}
+		list = nil
 	}
 	prev := ""
+	titled := false // every line of the paragraph so far is in title case
 	for i, raw := range lines {
 		soft := i > 0 && !alone[i-1] && !alone[i] && txtSoftBreak(prev, raw, width)
 		line := strings.TrimSpace(raw)
-		if m := txtListRE.FindStringSubmatch(raw); m != nil && (i == 0 || list != nil || txtEndsClause(prev)) {
+		// A headline wrapped over lines in title case ends where prose begins.
+		if soft && titled && !txtTitleCase(line) {
+			soft = false
+		}
+		if m := txtListItem(raw); m != nil && (i == 0 || list != nil || txtEndsClause(prev)) {
 			flushPara()
 			ordered := m[1] == ""
 			if list != nil && list.ordered != ordered {
@@ -417,6 +591,7 @@ func txtSplitBlock(lines []string, width, block int) []txtPara {
 			}
 			if list == nil {
 				list = &txtPara{ordered: ordered, start: 1, block: block, items: []string{}}
+				lead = strings.TrimSuffix(strings.TrimSpace(raw), m[3])
 				if ordered {
 					list.start, _ = strconv.Atoi(m[2])
 				}
@@ -439,6 +614,9 @@ func txtSplitBlock(lines []string, width, block int) []txtPara {
 		}
 		if para.Len() > 0 {
 			para.WriteString(txtJoiner(strings.TrimSpace(prev), line))
+			titled = titled && txtTitleCase(line)
+		} else {
+			titled = width > 0 && block < txtTopWindow && txtTitleCase(line)
 		}
 		para.WriteString(line)
 		prev = raw
@@ -446,6 +624,25 @@ func txtSplitBlock(lines []string, width, block int) []txtPara {
 	flushPara()
 	flushList()
 	return out
+}
+
+// txtListItem matches a list item line against txtListRE, after a look at
+// its first character that spares prose the regexp.
+func txtListItem(line string) []string {
+	t := strings.TrimLeft(line, " ")
+	if t == "" || t[0] != '-' && t[0] != '*' && (t[0] < '0' || t[0] > '9') && !strings.HasPrefix(t, "•") {
+		return nil
+	}
+	return txtListRE.FindStringSubmatch(line)
+}
+
+// txtIsRule reports whether a line is a horizontal rule ("* * *", "-----").
+func txtIsRule(line string) bool {
+	t := strings.TrimLeft(line, " ")
+	if t == "" || strings.IndexByte("=*_~#-", t[0]) < 0 {
+		return false
+	}
+	return txtRuleRE.MatchString(line)
 }
 
 // txtCollapse trims s and turns each run of white space into one space.
@@ -496,6 +693,10 @@ func txtSoftBreak(prev, next string, width int) bool {
 		return false
 	}
 	prev, next = strings.TrimSpace(prev), strings.TrimSpace(next)
+	// A line well past the wrap width was never wrapped: a long headline.
+	if utf8.RuneCountInString(prev) > width+width/4 {
+		return false
+	}
 	word, _, _ := strings.Cut(next, " ")
 	space := 1
 	if strings.HasSuffix(prev, "-") {
@@ -513,6 +714,26 @@ func txtStandalone(s string, width int) bool {
 		return false
 	}
 	return txtIsCTA(s) || txtIsBanner(s) || txtIsByline(s) || txtIsDateline(s)
+}
+
+// txtTitleCase reports whether a line is in title case ("Council Backs
+// New Cycle Lanes") or all capitals, as headlines are and prose is not:
+// at least three words, and three in four of those with four letters or
+// more capitalised.
+func txtTitleCase(s string) bool {
+	words, long, upper := 0, 0, 0
+	for w := range strings.FieldsSeq(s) {
+		words++
+		r, _ := utf8.DecodeRuneInString(strings.TrimLeft(w, `"'“‘(`))
+		if utf8.RuneCountInString(w) < 4 || !unicode.IsLetter(r) {
+			continue
+		}
+		long++
+		if unicode.IsUpper(r) {
+			upper++
+		}
+	}
+	return words >= 3 && long > 0 && 4*upper >= 3*long
 }
 
 // txtJoiner returns what joins a wrapped line to the text before it: a
@@ -543,65 +764,105 @@ func txtHeading(s string) string {
 
 // txtSkipTop marks the boilerplate that sits around a headline: banners,
 // calls to action, appeals, bylines, datelines and captions. Before the
-// headline (pre) it stops at the first paragraph that is none of these and
-// returns its index; a paragraph that only may be boilerplate (a byline, a
-// banner) counts as such only when a headline-like paragraph follows it.
-// After the headline it looks at a few paragraphs, until two of the story.
+// headline (pre) it marks what precedes the headline and returns the
+// headline's index (see txtFindHeadline). After the headline it looks at a
+// few paragraphs, until two of the story.
 func txtSkipTop(p *Parsed, paras []txtPara, reasons []string, from int, pre bool) int {
+	if pre {
+		tops := make([]*txtTop, len(paras))
+		h := txtFindHeadline(paras, from, tops)
+		for i := from; i < h; i++ {
+			txtMarkTop(p, reasons, i, *tops[i])
+		}
+		return h
+	}
 	seen := 0
 	for i := from; i < len(paras); i++ {
 		if reasons[i] != "" {
 			continue
 		}
-		top := txtTopReason(paras[i], pre)
-		if pre && (top.reason == "" || !top.firm && !txtHeadlineFollows(paras[i+1:])) {
-			return i
-		}
+		top := txtTopReason(paras[i], false)
 		if top.reason == "" {
 			if seen++; seen == 2 || i-from >= txtTopWindow {
 				break
 			}
 			continue
 		}
-		reasons[i] = top.reason
-		if p.Author == "" {
-			p.Author = top.author
-		}
-		txtSetDates(p, top.dates)
+		txtMarkTop(p, reasons, i, top)
 	}
 	return len(paras)
 }
 
-// txtHeadlineFollows reports whether the first of paras that is not
-// certainly boilerplate looks like a headline and not like boilerplate.
-func txtHeadlineFollows(paras []txtPara) bool {
-	for _, para := range paras {
-		top := txtTopReason(para, true)
-		if !top.firm {
-			return top.reason == "" && txtTitleLike(para)
+// txtMarkTop records the boilerplate paragraph i, and any author and dates
+// it gives.
+func txtMarkTop(p *Parsed, reasons []string, i int, top txtTop) {
+	reasons[i] = top.reason
+	if p.Author == "" {
+		p.Author = top.author
+	}
+	txtSetDates(p, top.dates)
+}
+
+// txtFindHeadline returns the index of the headline among paras[from:]:
+// the first paragraph that is not boilerplate. A paragraph that only may be
+// boilerplate (a byline, a banner, a site name) is the headline unless the
+// headline found after it is shaped like one. tops memoises txtTopReason.
+func txtFindHeadline(paras []txtPara, from int, tops []*txtTop) int {
+	for i := from; i < len(paras); i++ {
+		if tops[i] == nil {
+			top := txtTopReason(paras[i], true)
+			tops[i] = &top
+		}
+		switch top := tops[i]; {
+		case top.reason == "":
+			return i
+		case top.firm:
+			continue
+		}
+		next := txtFindHeadline(paras, i+1, tops)
+		if next == len(paras) {
+			return i
+		}
+		// A short sentence counts as a headline only after plain site
+		// furniture, and only when nothing makes it boilerplate itself.
+		shaped := txtTitleLike(paras[next]) || tops[i].strong && tops[next].reason == "" &&
+			txtShortSentence(paras[next]) && next+1 < len(paras)
+		if !shaped {
+			return i
 		}
 	}
-	return false
+	return len(paras)
+}
+
+// txtShortSentence reports whether a paragraph is one short sentence, as
+// a headline ending with a full stop is ("Mayor resigns.").
+func txtShortSentence(para txtPara) bool {
+	s := para.text
+	return !para.isList() && utf8.RuneCountInString(s) <= 100 && !strings.Contains(strings.TrimRight(s, ".!?"), ". ")
 }
 
 // txtTitleLike reports whether a paragraph has the shape of a headline:
-// short prose that does not end with a full stop.
+// short prose that does not end with a full stop, nor with a comma or
+// semicolon that the next line would continue.
 func txtTitleLike(para txtPara) bool {
 	s := strings.TrimRight(para.text, `"'”’)`)
-	return !para.isList() && utf8.RuneCountInString(s) <= txtMaxTitle &&
-		(!strings.HasSuffix(s, ".") || strings.HasSuffix(s, "..."))
+	if para.isList() || utf8.RuneCountInString(s) > txtMaxTitle || strings.HasSuffix(s, ",") || strings.HasSuffix(s, ";") {
+		return false
+	}
+	return !strings.HasSuffix(s, ".") || strings.HasSuffix(s, "...")
 }
 
 // txtTop is what txtTopReason makes of a paragraph near the headline.
 type txtTop struct {
 	reason string
 	firm   bool // certainly boilerplate, even with no headline after it
+	strong bool // site furniture rather than a headline, though not certainly
 	author string
 	dates  []txtDate
 }
 
 // txtTopReason classifies one paragraph near the headline, before it (pre)
-// or after it.
+// or after it. Before it, whatever a headline could also say is not firm.
 func txtTopReason(para txtPara, pre bool) txtTop {
 	if para.isList() {
 		return txtTop{}
@@ -616,7 +877,14 @@ func txtTopReason(para txtPara, pre bool) txtTop {
 		case !pre && (txtIsCTA(s) || txtIsCTAPrefix(s)):
 			return txtTop{reason: dropCTA, firm: true}
 		case txtIsBanner(s):
-			return txtTop{reason: dropBanner, firm: true}
+			return txtTop{reason: dropBanner, firm: !pre, strong: strings.HasSuffix(s, "!")}
+		case !quoted && txtIsPromo(s):
+			if pre {
+				return txtTop{reason: dropBanner}
+			}
+			return txtTop{reason: dropCTA, firm: true}
+		case pre && txtIsMasthead(s):
+			return txtTop{reason: dropSiteName}
 		}
 		if author, dates, ok := txtByline(s); ok {
 			return txtTop{reason: dropByline, author: author, dates: dates}
@@ -627,13 +895,15 @@ func txtTopReason(para txtPara, pre bool) txtTop {
 	}
 	switch {
 	case para.appeal && !quoted && pre:
-		return txtTop{reason: dropBanner}
+		return txtTop{reason: dropAppeal, strong: true}
 	case para.appeal && !quoted:
 		return txtTop{reason: dropAppeal, firm: true}
-	case pre && n <= 300 && txtCookieRE.MatchString(s):
-		return txtTop{reason: dropBanner, firm: true}
+	case pre && n <= 300 && txtMentionsCookies(s) && txtCookieRE.MatchString(s):
+		return txtTop{reason: dropCookie, strong: strings.HasSuffix(s, ".")}
 	case txtIsCaption(s, true):
 		return txtTop{reason: dropCaption}
+	case para.repeats > 0:
+		return txtTop{reason: repeatedReason(para.repeats), firm: !pre}
 	}
 	return txtTop{}
 }
@@ -674,8 +944,9 @@ func txtDropPromos(paras []txtPara, reasons []string, story int) {
 	}
 }
 
-// txtCutAppeal drops everything from a trailing appeal to the end, then any
-// calls to action and copyright lines left at the end.
+// txtCutAppeal drops everything from a trailing appeal to the end, and
+// appeal blocks set into the story; then any calls to action and
+// copyright lines left at the end.
 func txtCutAppeal(paras []txtPara, reasons []string, story int) {
 	var kept []int
 	for i := story; i < len(paras); i++ {
@@ -683,24 +954,25 @@ func txtCutAppeal(paras []txtPara, reasons []string, story int) {
 			kept = append(kept, i)
 		}
 	}
-	for pos, i := range kept {
-		if pos == 0 || paras[i].isList() || !paras[i].appeal {
+	for pos := 1; pos < len(kept); pos++ {
+		if i := kept[pos]; paras[i].isList() || !paras[i].appeal {
 			continue
 		}
 		// The appeal must sit in the second half of the story, or be followed
 		// only by more appeal, so that a story mentioning donations survives.
-		if 2*pos < len(kept) && !txtAllAppealish(paras, kept[pos:]) {
-			continue
+		if 2*pos >= len(kept) || txtAllAppealish(paras, kept[pos:]) {
+			txtMarkAppeal(paras, reasons, kept[pos:])
+			return
 		}
-		for _, j := range kept[pos:] {
-			reasons[j] = dropAppeal
-			if s := paras[j].text; utf8.RuneCountInString(s) <= txtShortLine && txtIsCTA(s) {
-				reasons[j] = dropCTA
-			}
+		if end := txtAppealBlock(paras, kept, pos); end > pos {
+			txtMarkAppeal(paras, reasons, kept[pos:end])
+			pos = end - 1
 		}
-		return
 	}
 	for k := len(kept) - 1; k > 0; k-- {
+		if reasons[kept[k]] != "" {
+			continue
+		}
 		s := paras[kept[k]].text
 		if utf8.RuneCountInString(s) > txtShortLine*2 {
 			return
@@ -708,71 +980,212 @@ func txtCutAppeal(paras []txtPara, reasons []string, story int) {
 		switch {
 		case txtFooterRE.MatchString(s):
 			reasons[kept[k]] = dropFooter
-		case txtCookieRE.MatchString(s):
-			reasons[kept[k]] = dropBanner
+		case txtMentionsCookies(s) && txtCookieRE.MatchString(s):
+			reasons[kept[k]] = dropCookie
 		default:
 			return
 		}
 	}
 }
 
+// txtMarkAppeal drops the paragraphs idx as an appeal, its short calls to
+// action as such.
+func txtMarkAppeal(paras []txtPara, reasons []string, idx []int) {
+	for _, j := range idx {
+		reasons[j] = dropAppeal
+		if s := paras[j].text; utf8.RuneCountInString(s) <= txtShortLine && txtIsCTA(s) {
+			reasons[j] = dropCTA
+		}
+	}
+}
+
+// txtAppealBlock returns the end (in kept) of the appeal block that opens
+// at kept[pos] in mid-story, or pos when there is none. A block runs over
+// appeals, calls to action and paragraphs that talk to the reader; it
+// counts only when it is plainly an appeal: two paragraphs with appeal
+// phrases, or a closing call to action ("Donate now").
+func txtAppealBlock(paras []txtPara, kept []int, pos int) int {
+	strong, cta := 0, false
+	end := pos
+	for ; end < len(kept); end++ {
+		para := paras[kept[end]]
+		s := para.text
+		short := utf8.RuneCountInString(s) <= txtShortLine
+		quoted := strings.ContainsAny(s, `"“”`)
+		cta = !para.isList() && short && (txtIsCTA(s) || txtIsPromo(s))
+		switch {
+		case para.isList():
+		case para.appeal && !quoted:
+			strong++
+			continue
+		case cta:
+			continue
+		case !quoted && utf8.RuneCountInString(s) <= 600 && txtTalksToReader(s):
+			continue
+		}
+		break
+	}
+	if end-pos >= 2 && (strong >= 2 || cta) {
+		return end
+	}
+	return pos
+}
+
+// txtTalksToReader reports whether s addresses the reader (we, our, you…)
+// in its own voice, not in reported speech.
+func txtTalksToReader(s string) bool {
+	lower := txtLowerASCII(s)
+	return txtHasPronoun(lower) && !txtReported(lower)
+}
+
 // txtIsAppeal reports whether s opens an appeal to the reader: an appeal
 // phrase, addressed to the reader, and not reported speech.
 func txtIsAppeal(s string) bool {
-	lower := txtLowerASCII(s)
-	bits := txtAppealBits(lower)
-	if bits&txtPronounBit == 0 {
+	// One pass over the words finds the reader's pronouns and where phrases
+	// may start; most paragraphs end there, with no regexp run.
+	var starts [16]int
+	n, pronoun := 0, false
+	var buf [16]byte
+	for start, end := txtNextWord(s, 0); start < len(s); start, end = txtNextWord(s, end) {
+		if end-start > len(buf) {
+			continue
+		}
+		for j := start; j < end; j++ {
+			buf[j-start] = s[j] | 0x20
+		}
+		if !txtAppealFilter.mayHold(s[start:end]) {
+			continue
+		}
+		e, ok := txtAppealIndex[string(buf[:end-start])]
+		if !ok {
+			continue
+		}
+		pronoun = pronoun || e.pronoun
+		if len(e.phrases) > 0 && n < len(starts) {
+			starts[n] = start
+			n++
+		}
+	}
+	if !pronoun || n == 0 {
 		return false
 	}
-	for i, ph := range txtAppealPhrases {
-		if bits&(1<<i) != 0 && ph.re.MatchString(lower) {
-			return !txtReportedRE.MatchString(lower)
+	lower := txtLowerASCII(s)
+	for _, start := range starts[:n] {
+		end := start
+		for end < len(lower) && lower[end] >= 'a' && lower[end] <= 'z' {
+			end++
+		}
+		// Phrases are short: a bounded input keeps the regexp's work small.
+		rest := lower[start:min(len(lower), start+txtMaxPhrase)]
+		ns, ne := txtNextWord(lower, end)
+		next := lower[ns:ne]
+		for _, ph := range txtAppealIndex[lower[start:end]].phrases {
+			if (ph.next == nil || ph.next[next]) && ph.re.MatchString(rest) {
+				return !txtReported(lower)
+			}
 		}
 	}
 	return false
 }
 
-// txtPronounBit marks, in txtAppealIndex, the words an appeal addresses its
-// reader with; the other bits name txtAppealPhrases by index.
-const txtPronounBit = 1 << 63
+// txtWordFilter tells, by first letter and length, which words a word set
+// may hold: a cheap test that spares most words a map lookup.
+type txtWordFilter [26]uint32
 
-// txtIndexAppeals maps each word of txtAppealPhrases to the phrases it gates.
-func txtIndexAppeals() map[string]uint64 {
-	m := map[string]uint64{"we": txtPronounBit, "our": txtPronounBit, "us": txtPronounBit,
-		"you": txtPronounBit, "your": txtPronounBit}
-	for i, ph := range txtAppealPhrases {
-		m[ph.word] |= 1 << i
+// txtFilterOf returns the filter of the words of a set; none may be longer
+// than 31 letters.
+func txtFilterOf[V any](words map[string]V) txtWordFilter {
+	var f txtWordFilter
+	for w := range words {
+		f[w[0]-'a'] |= 1 << len(w)
+	}
+	return f
+}
+
+// mayHold reports whether the set may hold the ASCII word w, in any case.
+func (f *txtWordFilter) mayHold(w string) bool {
+	return len(w) < 32 && f[(w[0]|0x20)-'a']&(1<<len(w)) != 0
+}
+
+// txtNextWord returns the bounds of the first run of ASCII letters in s at
+// or after from; start is len(s) when there is none.
+func txtNextWord(s string, from int) (start, end int) {
+	isLetter := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	start = from
+	for start < len(s) && !isLetter(s[start]) {
+		start++
+	}
+	end = start
+	for end < len(s) && isLetter(s[end]) {
+		end++
+	}
+	return start, end
+}
+
+// txtAppealPhrase is a regexp of an appeal phrase, the words it may start
+// with and, when the regexp is not worth running on any other, the words
+// that may follow them (both space-separated).
+type txtAppealPhrase struct{ words, next, re string }
+
+// txtAppealWord is what txtAppealIndex knows of a word: whether an
+// appeal addresses its reader with it, and the phrases starting with it.
+type txtAppealWord struct {
+	pronoun bool
+	phrases []txtAppealRegexp
+}
+
+// txtAppealRegexp is an anchored appeal phrase and the words that may
+// follow its first one (nil: any).
+type txtAppealRegexp struct {
+	next map[string]bool
+	re   *regexp.Regexp
+}
+
+// txtIndexAppeals maps each word that starts an appeal phrase to the
+// phrase's regexp, anchored, and marks the reader's pronouns.
+func txtIndexAppeals(phrases []txtAppealPhrase) map[string]txtAppealWord {
+	m := map[string]txtAppealWord{}
+	for _, w := range []string{"we", "our", "us", "you", "your"} {
+		m[w] = txtAppealWord{pronoun: true}
+	}
+	for _, ph := range phrases {
+		r := txtAppealRegexp{re: regexp.MustCompile(`^(?:` + ph.re + `)`)}
+		if ph.next != "" {
+			r.next = txtSet(strings.Fields(ph.next)...)
+		}
+		for w := range strings.FieldsSeq(ph.words) {
+			e := m[w]
+			e.phrases = append(e.phrases, r)
+			m[w] = e
+		}
 	}
 	return m
 }
 
-// txtAppealBits ors together the txtAppealIndex entries of the words of
-// lower-cased s.
-func txtAppealBits(lower string) uint64 {
-	var bits uint64
-	start := 0
-	for i := 0; i <= len(lower); i++ {
-		if i < len(lower) && lower[i] >= 'a' && lower[i] <= 'z' {
-			continue
-		}
-		if i > start {
-			bits |= txtAppealIndex[lower[start:i]]
-		}
-		start = i + 1
-	}
-	return bits
+// txtHasPronoun reports whether lower-cased s holds a word an appeal
+// addresses its reader with.
+func txtHasPronoun(lower string) bool {
+	found := false
+	txtWords(lower, func(_ int, w string) bool {
+		found = txtAppealIndex[w].pronoun
+		return !found
+	})
+	return found
 }
 
 // txtLowerASCII lower-cases the ASCII letters of s, which is all the appeal
 // phrases need and much cheaper than strings.ToLower on non-ASCII text.
 func txtLowerASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
+			c += 'a' - 'A'
 		}
+		b.WriteByte(c)
 	}
-	return string(b)
+	return b.String()
 }
 
 // txtAllAppealish reports whether every paragraph at idx talks to the reader
@@ -782,7 +1195,7 @@ func txtAllAppealish(paras []txtPara, idx []int) bool {
 		s := paras[i].text
 		short := utf8.RuneCountInString(s) <= txtShortLine && (txtIsCTA(s) || txtFooterRE.MatchString(s))
 		lower := txtLowerASCII(s)
-		if !short && (txtAppealBits(lower)&txtPronounBit == 0 || txtReportedRE.MatchString(lower)) {
+		if !short && (!txtHasPronoun(lower) || txtReported(lower)) {
 			return false
 		}
 	}
@@ -790,18 +1203,111 @@ func txtAllAppealish(paras []txtPara, idx []int) bool {
 }
 
 // txtIsCTA reports whether s is a whole-line call to action ("Read more").
-func txtIsCTA(s string) bool {
-	return txtCTAStarts[txtFirstWord(s)] && txtCTARE.MatchString(s)
-}
+func txtIsCTA(s string) bool { return txtCTAs.match(s) }
 
 // txtIsBanner reports whether s is a site banner, section label or breadcrumb.
-func txtIsBanner(s string) bool {
-	return txtCTAStarts[txtFirstWord(s)] && txtBannerRE.MatchString(s)
-}
+func txtIsBanner(s string) bool { return txtBanners.match(s) }
 
 // txtIsCTAPrefix reports whether s is a labelled link ("Read more: …").
-func txtIsCTAPrefix(s string) bool {
-	return txtCTAStarts[txtFirstWord(s)] && txtCTAPrefixRE.MatchString(s)
+func txtIsCTAPrefix(s string) bool { return txtCTAPrefixes.match(s) }
+
+// txtLinePattern is a regexp for the start of a line and the words it may
+// start with, space-separated ("#" for a digit).
+type txtLinePattern struct{ words, re string }
+
+// txtLineIndex holds line patterns by first word: one small regexp per
+// word runs fast, where one regexp of every pattern would be slow.
+type txtLineIndex map[string]*regexp.Regexp
+
+// txtIndexLines compiles patterns, case-insensitive, anchored at the start
+// of the line and followed by tail, grouped by first word.
+func txtIndexLines(tail string, patterns []txtLinePattern) txtLineIndex {
+	alts := map[string][]string{}
+	for _, pt := range patterns {
+		for w := range strings.FieldsSeq(pt.words) {
+			alts[w] = append(alts[w], pt.re)
+		}
+	}
+	idx := txtLineIndex{}
+	for w, res := range alts {
+		idx[w] = regexp.MustCompile(`(?i)^(?:` + strings.Join(res, "|") + `)` + tail)
+	}
+	return idx
+}
+
+// match reports whether a pattern for the first word of s matches it.
+func (idx txtLineIndex) match(s string) bool {
+	re := idx[txtFirstWord(s)]
+	return re != nil && re.MatchString(s)
+}
+
+// txtIsPromo reports whether s is a short promotional line: it opens
+// with an imperative (txtPromoVerbs), names the site or what it sells
+// (txtPromoObjects), and reports nobody's words.
+func txtIsPromo(s string) bool {
+	s = strings.TrimLeftFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '"' && r != '“' })
+	if utf8.RuneCountInString(s) > txtStandaloneMax || !txtPromoVerbs[txtFirstWord(s)] {
+		return false
+	}
+	lower := txtLowerASCII(s)
+	found := false
+	txtWords(lower, func(_ int, w string) bool {
+		found = txtPromoObjects[w]
+		return !found
+	})
+	return found && !txtReported(lower)
+}
+
+// txtIsMasthead reports whether s is nothing but a site's name or address.
+func txtIsMasthead(s string) bool {
+	if utf8.RuneCountInString(s) > 60 {
+		return false
+	}
+	// A name ends with one of the words papers are named with; an address
+	// has a dot and no space.
+	if i := strings.LastIndexByte(s, ' '); i >= 0 {
+		if !txtMastheadWords[txtLowerASCII(s[i+1:])] {
+			return false
+		}
+	} else if !strings.Contains(s, ".") && !txtMastheadWords[txtLowerASCII(s)] {
+		return false
+	}
+	return txtMastheadRE.MatchString(s)
+}
+
+// txtReported reports whether lower-cased s is reported speech: it holds a
+// word like "said" or "told", or "according to".
+func txtReported(lower string) bool {
+	prev := ""
+	for start, end := txtNextWord(lower, 0); start < len(lower); start, end = txtNextWord(lower, end) {
+		w := lower[start:end]
+		if txtReportedWords[w] || w == "to" && prev == "according" {
+			return true
+		}
+		prev = w
+	}
+	return false
+}
+
+// txtMentionsCookies reports whether s has the word cookie in it, which
+// every cookie notice has: a cheap test before txtCookieRE.
+func txtMentionsCookies(s string) bool {
+	return strings.Contains(s, "ookie") || strings.Contains(s, "OOKIE")
+}
+
+// txtWords calls f with each run of ASCII letters in lower and where it
+// starts, until f returns false.
+func txtWords(lower string, f func(start int, word string) bool) {
+	start := 0
+	for i := 0; i <= len(lower); i++ {
+		if i < len(lower) && lower[i] >= 'a' && lower[i] <= 'z' {
+			continue
+		}
+		if i > start && !f(start, lower[start:i]) {
+			return
+		}
+		start = i + 1
+	}
 }
 
 // txtFirstWord returns the lower-cased leading ASCII letters of s, or "#"
@@ -829,6 +1335,9 @@ func txtFirstWord(s string) string {
 // credit or opens with "Photo:". Near the headline, bare stock-agency credits
 // ("… Getty Images") count too.
 func txtIsCaption(s string, nearTop bool) bool {
+	if len(s) > utf8.UTFMax*txtMaxCaption {
+		return false
+	}
 	n := utf8.RuneCountInString(s)
 	if n > txtMaxCaption {
 		return false
@@ -844,13 +1353,24 @@ func txtIsCaption(s string, nearTop bool) bool {
 // txtMayCredit reports whether s holds a word that every labelled or stock
 // photo credit contains.
 func txtMayCredit(s string) bool {
-	for _, w := range txtCreditWords {
-		if strings.Contains(s, w) {
-			return true
+	for i := 0; i < len(s); i++ {
+		for _, w := range txtCreditStarts[s[i]] {
+			if strings.HasPrefix(s[i:], w) {
+				return true
+			}
 		}
 	}
 	return false
 }
+
+// txtCreditStarts holds txtCreditWords by first byte, for txtMayCredit's
+// single pass.
+var txtCreditStarts = func() (m [256][]string) {
+	for _, w := range txtCreditWords {
+		m[w[0]] = append(m[w[0]], w)
+	}
+	return m
+}()
 
 // txtIsCreditOnly reports whether s is nothing but a photo credit.
 func txtIsCreditOnly(s string) bool {
@@ -890,7 +1410,9 @@ type txtDate struct {
 
 // txtByline reads a byline, returning the author and any dates it carries.
 func txtByline(s string) (string, []txtDate, bool) {
-	if !txtBylinePrefixRE.MatchString(s) && !strings.ContainsAny(s, ",|–—-·") {
+	// "By …" opens most bylines; the rest hold a separator ("Jane Doe, Reuters").
+	if !txtBylineStarts[txtFirstWord(s)] && !strings.ContainsAny(s, ",|–—·") &&
+		!strings.Contains(s, " -") && !strings.Contains(s, "- ") {
 		return "", nil, false
 	}
 	dates, rest := txtFindDates(s)
@@ -1096,25 +1618,50 @@ func txtParseDate(v string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// txtSummarySource returns the first kept paragraph of the story, preferring
-// prose to a list.
+// txtSummarySource returns the first kept paragraph of the story,
+// preferring prose to a list and to a fragment (a short line that ends no
+// sentence: a section label, a name, a promo line nobody recognised).
 func txtSummarySource(paras []txtPara, reasons []string, story int) string {
-	list := ""
+	list, fragment := "", ""
 	for i := story; i < len(paras); i++ {
 		switch {
 		case reasons[i] != "":
-		case !paras[i].isList():
+		case paras[i].isList():
+			if list == "" {
+				list = strings.Join(paras[i].items, "; ")
+			}
+		case txtIsFragment(paras[i].text):
+			if fragment == "" {
+				fragment = paras[i].text
+			}
+		default:
 			return paras[i].text
-		case list == "":
-			list = strings.Join(paras[i].items, "; ")
 		}
 	}
-	return list
+	if list != "" {
+		return list
+	}
+	return fragment
+}
+
+// txtIsFragment reports whether s is a short line that ends no sentence.
+func txtIsFragment(s string) bool {
+	if utf8.RuneCountInString(s) > txtStandaloneMax {
+		return false
+	}
+	s = strings.TrimRight(s, `"'”’)]`)
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return !strings.ContainsRune(".!?…:;", r)
 }
 
 // txtRender writes the kept paragraphs as HTML.
 func txtRender(paras []txtPara, reasons []string, story int) string {
 	var b strings.Builder
+	size := 0
+	for _, para := range paras[story:] {
+		size += len(para.text) + 16
+	}
+	b.Grow(size)
 	for i := story; i < len(paras); i++ {
 		if reasons[i] != "" {
 			continue
@@ -1151,19 +1698,23 @@ func txtRender(paras []txtPara, reasons []string, story int) string {
 // txtWriteInline writes s escaped, with bare http(s) URLs as links.
 func txtWriteInline(b *strings.Builder, s string) {
 	if !strings.Contains(s, "http") {
-		b.WriteString(html.EscapeString(s))
+		txtEscaper.WriteString(b, s)
 		return
 	}
 	last := 0
 	for _, m := range txtURLRE.FindAllStringIndex(s, -1) {
 		url := txtTrimURL(s[m[0]:m[1]])
-		b.WriteString(html.EscapeString(s[last:m[0]]))
+		txtEscaper.WriteString(b, s[last:m[0]])
 		esc := html.EscapeString(url)
 		b.WriteString(`<a href="` + esc + `">` + esc + `</a>`)
 		last = m[0] + len(url)
 	}
-	b.WriteString(html.EscapeString(s[last:]))
+	txtEscaper.WriteString(b, s[last:])
 }
+
+// txtEscaper escapes text for HTML as html.EscapeString does, writing
+// straight into the page being built.
+var txtEscaper = strings.NewReplacer(`&`, "&amp;", `'`, "&#39;", `<`, "&lt;", `>`, "&gt;", `"`, "&#34;")
 
 // txtTrimURL removes sentence punctuation and unbalanced closing brackets
 // from the end of a URL found in prose.

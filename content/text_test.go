@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // textWant is the expected result for one fixture in testdata/text, read
@@ -85,51 +87,113 @@ func checkNoBoilerplate(t *testing.T, name string, p Parsed) {
 	}
 }
 
+// TestExtraction reads the evaluation corpus: the plain-text articles of
+// testdata/text, each alone, and those of testdata/text/site, a site whose
+// name line and footer only the boilerplate learned from its folder can
+// tell from the story.
 func TestExtraction(t *testing.T) {
-	names, err := filepath.Glob(filepath.Join("testdata", "text", "*.txt"))
-	if err != nil {
-		t.Fatal(err)
+	titles, summaries, total := 0, 0, 0
+	for _, folder := range []struct {
+		dir   string
+		learn bool
+	}{{"text", false}, {"text/site", true}} {
+		names, err := filepath.Glob(filepath.Join("testdata", folder.dir, "*.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var known Boilerplate
+		if folder.learn {
+			known = learnFolder(t, names)
+		}
+		for _, path := range names {
+			name := strings.TrimPrefix(filepath.ToSlash(path), "testdata/")
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := readTextWant(t, strings.TrimSuffix(path, ".txt")+".want")
+			p, err := ParseIn(name, data, known)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			total++
+			if p.Title == w.title {
+				titles++
+			} else {
+				t.Errorf("%s: title %q, want %q", name, p.Title, w.title)
+			}
+			if w.summary != "" && strings.HasPrefix(p.Summary, w.summary) {
+				summaries++
+			} else {
+				t.Errorf("%s: summary %q, want prefix %q", name, p.Summary, w.summary)
+			}
+			checkTextMeta(t, name, p, w)
+			for _, s := range w.absent {
+				if strings.Contains(p.Title, s) || strings.Contains(p.Summary, s) || strings.Contains(p.HTML, s) ||
+					strings.Contains(p.HTML, html.EscapeString(s)) {
+					t.Errorf("%s: %q must not appear in title, summary or body", name, s)
+				}
+			}
+			for _, s := range w.present {
+				if !strings.Contains(p.HTML, s) && !strings.Contains(p.HTML, html.EscapeString(s)) {
+					t.Errorf("%s: body lacks %q:\n%s", name, s, p.HTML)
+				}
+			}
+			checkNoBoilerplate(t, name, p)
+		}
 	}
-	if len(names) < 25 {
-		t.Fatalf("found %d fixtures, want at least 25", len(names))
+	if total < 60 {
+		t.Errorf("read %d articles, want at least 60", total)
 	}
-	titles, summaries := 0, 0
-	for _, path := range names {
-		name := filepath.Base(path)
+	t.Logf("titles %d/%d, summaries %d/%d", titles, total, summaries, total)
+}
+
+// learnFolder learns the boilerplate of one folder's files, as a Library
+// does, and returns it for the folder.
+func learnFolder(t *testing.T, paths []string) Boilerplate {
+	t.Helper()
+	files := map[string][]Fingerprint{}
+	dir := ""
+	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := readTextWant(t, strings.TrimSuffix(path, ".txt")+".want")
-		p, err := Parse(name, data)
+		name := filepath.ToSlash(path)
+		dir = filepath.ToSlash(filepath.Dir(path))
+		p, err := ParseIn(name, data, NewLearned(nil).Folder(dir))
 		if err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
+			t.Fatal(err)
 		}
-		if p.Title == w.title {
-			titles++
-		} else {
-			t.Errorf("%s: title %q, want %q", name, p.Title, w.title)
-		}
-		if w.summary != "" && strings.HasPrefix(p.Summary, w.summary) {
-			summaries++
-		} else {
-			t.Errorf("%s: summary %q, want prefix %q", name, p.Summary, w.summary)
-		}
-		checkTextMeta(t, name, p, w)
-		for _, s := range w.absent {
-			if strings.Contains(p.Summary, s) || strings.Contains(p.HTML, s) || strings.Contains(p.HTML, html.EscapeString(s)) {
-				t.Errorf("%s: %q must not appear in summary or body", name, s)
-			}
-		}
-		for _, s := range w.present {
-			if !strings.Contains(p.HTML, s) {
-				t.Errorf("%s: body lacks %q:\n%s", name, s, p.HTML)
-			}
-		}
-		checkNoBoilerplate(t, name, p)
+		files[name] = p.fingerprints
 	}
-	t.Logf("titles %d/%d, summaries %d/%d", titles, len(names), summaries, len(names))
+	return NewLearned(files).Folder(dir)
+}
+
+// TestExtractionSiteNeedsLearning checks that the site corpus is one the
+// heuristics alone misread, so that TestExtraction measures learning.
+func TestExtractionSiteNeedsLearning(t *testing.T) {
+	names, err := filepath.Glob(filepath.Join("testdata", "text", "site", "*.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 4 {
+		t.Fatalf("%d site files, want at least 4", len(names))
+	}
+	for _, path := range names {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Parse(path, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Title != "Kestrel Valley Voice" {
+			t.Errorf("%s: read alone, title %q: the heuristics should not know the site's name", path, p.Title)
+		}
+	}
 }
 
 func checkTextMeta(t *testing.T, name string, p Parsed, w textWant) {
@@ -248,7 +312,8 @@ func TestTextHeadline(t *testing.T) {
 		{"headline starting with By", "By Any Means Necessary\n\nA review.", "By Any Means Necessary", nil, ""},
 		{"markdown heading mark", "# Mayor Resigns\n\nThe mayor resigned.", "Mayor Resigns", nil, "The mayor resigned."},
 		{"long first paragraph is not a headline", strings.Repeat("The mayor resigned today. ", 10) + "\n\nMore.", "", nil, ""},
-		{"header title wins", "Title: From Header\nAuthor: A. B.\n\nMayor Resigns\n\nThe mayor resigned.", "From Header", nil, "Mayor Resigns"},
+		{"header title wins over a headline in the text", "Title: From Header\nAuthor: A. B.\n\nMayor Resigns\n\nThe mayor resigned.", "From Header",
+			map[string]string{"Mayor Resigns": dropHeadline}, "The mayor resigned."},
 		{"header title repeated after byline", "Title: Mayor Resigns\n\nBy Jane Doe\n\nMayor Resigns\n\nThe mayor resigned.", "Mayor Resigns",
 			map[string]string{"By Jane Doe": dropByline, "Mayor Resigns": dropTitle}, "The mayor resigned."},
 		{"byline-shaped headline before story", "By Royal Command\n\nThe guards paraded on Friday.", "By Royal Command", nil, ""},
@@ -261,13 +326,13 @@ func TestTextHeadline(t *testing.T) {
 		{"banner before a headline ending in a full stop", "Support The Daily Planet!\n\nMayor resigns.\n\nHe was 70.", "Mayor resigns.",
 			map[string]string{"Support The Daily Planet!": dropBanner}, "He was 70."},
 		{"cookie notice", "We use cookies to improve your experience.\n\nMayor Resigns\n\nThe mayor resigned.", "Mayor Resigns",
-			map[string]string{"We use cookies to improve your experience.": dropBanner}, "The mayor resigned."},
+			map[string]string{"We use cookies to improve your experience.": dropCookie}, "The mayor resigned."},
 		{"headline about cookies", "EU Cookie Law: What the New Privacy Rules Mean\n\nThe rules apply from May.",
 			"EU Cookie Law: What the New Privacy Rules Mean", nil, "The rules apply from May."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := parseText(tt.in)
+			p, err := parseText(tt.in, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -310,7 +375,7 @@ func TestTextCaption(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := "Square Protest Grows\n\n" + tt.caption + "\n\nThousands protested on Friday against the plan.\n"
-			p, err := parseText(in)
+			p, err := parseText(in, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -355,6 +420,22 @@ func TestTextAppealCut(t *testing.T) {
 			"Residents who want to support the club can join its committee.",
 			"The new pool opens in 2027."},
 			[]string{"Support for the plan", "Please support us", "support the club", "The new pool opens"}, nil},
+		{"appeal block mid-story", []string{
+			"The council voted on Tuesday to close the old pool.",
+			"Swimmers said they would protest.",
+			"Dear reader, we have a small favour to ask. Independent journalism like this depends on readers like you.",
+			"Every contribution, big or small, helps us keep our reporting open to all. Please consider a donation today.",
+			"Donate now",
+			"The new pool opens in 2027.", "Its chair is Ada Berg.", "The club has 400 members."},
+			[]string{"Swimmers said", "The new pool opens", "Its chair", "400 members"},
+			[]string{"small favour", "Every contribution", "Donate now"}},
+		{"column talking to the reader is not an appeal block", []string{
+			"The council voted on Tuesday to close the old pool.",
+			"If you value the pool, please support the campaign to save it: we have until May.",
+			"We all learned to swim there. Our children did too, and you probably did as well.",
+			"We should not let it go without a fight.",
+			"The new pool opens in 2027.", "Its chair is Ada Berg.", "The club has 400 members."},
+			[]string{"We all learned", "We should not", "The new pool opens"}, nil},
 		{"appeal phrase early is not a cut", []string{
 			"The council voted on Tuesday to close the old pool.",
 			"Become a member of the swimming club and you keep your discount, the club told its members.",
@@ -364,7 +445,7 @@ func TestTextAppealCut(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := parseText("Pool to Close\n\n" + strings.Join(tt.paras, "\n\n") + "\n")
+			p, err := parseText("Pool to Close\n\n"+strings.Join(tt.paras, "\n\n")+"\n", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -422,7 +503,7 @@ func TestTextParagraphs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := parseText(tt.in)
+			p, err := parseText(tt.in, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -501,7 +582,7 @@ func TestTextByline(t *testing.T) {
 func TestTextHeader(t *testing.T) {
 	in := "Title: Header Title\nDate: 2025-05-02\nUpdated: 2025-05-03 10:00\nAuthor: Pia Lind\n" +
 		"Tags: a, b ,c\nLang: de-de\nID: post-7\nDraft: yes\nSummary: Short and\n  sweet.\n\nBody text here.\n"
-	p, err := parseText(in)
+	p, err := parseText(in, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -516,7 +597,7 @@ func TestTextHeader(t *testing.T) {
 		t.Errorf("got  %+v\nwant %+v", p, want)
 	}
 
-	p, err = parseText("Title: T\nDate: someday\n\nBody.\n")
+	p, err = parseText("Title: T\nDate: someday\n\nBody.\n", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -525,7 +606,7 @@ func TestTextHeader(t *testing.T) {
 	}
 
 	// A lone "Key: value" line that is not Title is a headline, not a header.
-	p, err = parseText("Update: Storm Hits Coast\n\nThe storm hit.\n")
+	p, err = parseText("Update: Storm Hits Coast\n\nThe storm hit.\n", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -569,13 +650,94 @@ func BenchmarkParseText(b *testing.B) {
 			b.Fatalf("%s: no %q", bc.file, bc.before)
 		}
 		text = text[:i] + strings.Repeat(bc.para, 5000/len(bc.para)) + text[i:]
-		b.Run(bc.file, func(b *testing.B) {
-			b.SetBytes(int64(len(text)))
-			for b.Loop() {
-				if _, err := parseText(text); err != nil {
-					b.Fatal(err)
+		// Alone, as `dropfeed check` reads a file; in a folder, as a Library
+		// does, fingerprinting every paragraph.
+		for _, known := range []Boilerplate{nil, NewLearned(nil).Folder(".")} {
+			name := bc.file + "/alone"
+			if known != nil {
+				name = bc.file + "/in-folder"
+			}
+			b.Run(name, func(b *testing.B) {
+				b.SetBytes(int64(len(text)))
+				for b.Loop() {
+					if _, err := parseText(text, known); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestTextHeadlineForms reads news articles shaped like the ones dropfeed
+// is measured on (headline on the first line, Latin-1) under many kinds of
+// headline, with banners, promos and appeals added around them: the
+// headline is always the title, the lede always the summary.
+func TestTextHeadlineForms(t *testing.T) {
+	headlines := []string{
+		"Support for Tax Cuts Slips in New Poll", "Support the Strike, Union Tells Nurses", "Support Our Troops",
+		"Subscribers Flee as Streaming Prices Rise", "Why I Cancelled My Newspaper Subscription",
+		"Donate Your Old Phone, Charities Urge", "Donate Now, Pay Later: Charity Tax Rules Explained",
+		"Continue or Quit? Airline Weighs Future of Loss-Making Route", "Continue Reading: The Literacy Crisis in Primary Schools",
+		"Read the Full Text of the Chancellor's Budget Speech", "Read More Books, Says New Children's Laureate",
+		"Is It Time to Scrap the Licence Fee?", "Goal! Late Winner Sends City Top", "Save Our Pier!",
+		"'We will not be silenced,' says jailed editor", "“Enough Is Enough”: Farmers Block Motorway",
+		"Analysis: What the Rate Cut Means for Mortgages", "BREAKING: Parliament Dissolved Ahead of Snap Election",
+		"MINISTER QUITS OVER EXPENSES ROW", "Join Us or Be Left Behind, EU Tells Balkan States",
+		"Sign Up Now or Miss Out, Pension Savers Warned", "Live: Election Results as They Come In", "Live",
+		"Watch: Rare Snow Leopard Cubs Take First Steps", "Help Us Find Our Missing Dog, Family Pleads",
+		"We Need Your Help, Says Mountain Rescue Chief", "Your Questions on the Energy Price Cap Answered",
+		"Thank You for Your Service: Veterans Honoured in Parade", "The Daily Grind", "The Moscow Times",
+		"Accept All Cookies? New Rules Say Websites Must Ask First", "By the Numbers: Britain's Housing Shortage",
+		"By George! Prince's Birthday Photo Released", "Photo: Northern Lights Dazzle Over Scotland",
+		"March 3, 2025: The Day the Markets Fell", "10 Things We Learned From the Spending Review",
+		"1. FC Köln Sack Coach After Derby Defeat", "Ad sales boost Time Warner profit", "Home Sales Slump to Ten-Year Low",
+		"Get the App? Banks Push Customers Online", "Support Independent Bookshops This Christmas",
+		"Q&A: What Happens Now?", "Café Society: Paris Bistros Fight Back Against Chains", "£1bn Boost for Northern Rail Links",
+		"UK economy facing 'major risks'", "Blair 'said he would stand down'", "Breaking News",
+		"'Support us' plea from fans as club faces ruin", "Please support us, says struggling theatre",
+		"Subscribe or perish: the media's new mantra", "We Have a Small Favor to Ask, Write Museum Directors in Open Letter to Minister",
+		"Independent Journalism Under Threat as Local Titles Close Across the Country, Report Finds, With More Than 300 Gone Since 2005",
+		"\"Thank you for reading\": the final edition of a village newsletter after 60 years",
+	}
+	const lede = "The government announced on Tuesday that it would spend 3 billion pounds on new rail links across the north " +
+		"of England, in a move welcomed by business groups but criticised by environmental campaigners."
+	const rest = "\n\nThe plan includes new lines between Leeds and Manchester.\n\nCritics said the money was not enough."
+	banners := []string{"Support The Moscow Times!", "Subscribe now", "Advertisement", "Support independent journalism",
+		"Sign up for our daily newsletter", "Become a member today", "Donate to The Valley Courier", "HOME > NEWS > BUSINESS",
+		"We use cookies to improve your experience. By using this site you accept all cookies.", "Skip to main content",
+		"SUPPORT INDEPENDENT MEDIA", "Get the app", "Menu\nSearch\nSign in"}
+	appeals := []string{"Support independent journalism: become a member today and help us keep our reporting free for everyone.",
+		"Dear reader, our journalism is funded by readers like you. Please consider a donation today.",
+		"Sign up for our free morning newsletter and get the day's top stories delivered to your inbox."}
+	const trailing = "\n\n… we have a small favor to ask.\n\nOur newsroom depends on you. Your support, no matter how small, " +
+		"makes a world of difference. Please support us monthly.\n\nContinue\n\nRead more"
+	bad := 0
+	for _, h := range headlines {
+		variants := []string{h + "\n\n" + lede + rest, h + "\n\n" + lede + rest + trailing}
+		for _, b := range banners {
+			variants = append(variants, b+"\n\n"+h+"\n\n"+lede+rest, b+"\n"+h+"\n\n"+lede+rest)
+		}
+		for _, a := range appeals {
+			variants = append(variants, h+"\n\n"+a+"\n\n"+lede+rest, banners[0]+"\n\n"+h+"\n\n"+a+"\n\n"+lede+rest+trailing)
+		}
+		for _, v := range variants {
+			data, err := charmap.Windows1252.NewEncoder().String(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := Parse("news.txt", []byte(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Title != h || !strings.HasPrefix(p.Summary, lede[:100]) {
+				if bad++; bad <= 20 {
+					t.Errorf("title %q, summary %.40q; in:\n%s", p.Title, p.Summary, v)
 				}
 			}
-		})
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d articles misread", bad)
 	}
 }

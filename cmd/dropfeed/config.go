@@ -30,6 +30,10 @@ type Config struct {
 	MaxFileSize byteSize
 	LogFormat   string
 	LogLevel    string
+
+	Poll           time.Duration // walk the folder this often instead of using inotify; 0 uses inotify
+	Rescan         time.Duration // full reconciliation scan this often; 0 never
+	FollowSymlinks bool
 }
 
 // flags registers every setting on fs, with its default.
@@ -48,6 +52,9 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.Var(&c.MaxFileSize, "max-file-size", "largest article file read, e.g. 10MB")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.DurationVar(&c.Poll, "poll", 0, "look for changes by walking the folder this often, e.g. 2s, instead of inotify\n(for NFS, SMB, FUSE and Docker Desktop mounts, which send no events); 0 uses inotify")
+	fs.DurationVar(&c.Rescan, "rescan", 5*time.Minute, "scan the whole folder this often to repair anything events missed\n(unchanged files are not re-read); 0 never")
+	fs.BoolVar(&c.FollowSymlinks, "follow-symlinks", false, "enter symlinked folders, and read symlinks that lead outside the folder")
 }
 
 // parseFlags parses args into fs, then fills every flag not given on the
@@ -103,6 +110,15 @@ func (c *Config) validate() (*url.URL, error) {
 	}
 	if c.MaxFileSize <= 0 {
 		return nil, errors.New("--max-file-size: must be positive")
+	}
+	if c.Poll < 0 {
+		return nil, fmt.Errorf("--poll: %s; must not be negative", c.Poll)
+	}
+	if c.Poll > 0 && c.Poll < 10*time.Millisecond {
+		return nil, fmt.Errorf("--poll: %s; walking the folder more than 100 times a second is too often", c.Poll)
+	}
+	if c.Rescan < 0 {
+		return nil, fmt.Errorf("--rescan: %s; must not be negative (0 disables it)", c.Rescan)
 	}
 	if c.State == "" {
 		c.State = filepath.Join(c.Dir, ".dropfeed", "state.db")

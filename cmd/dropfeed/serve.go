@@ -43,8 +43,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	lib, err := content.OpenLibrary(cfg.Dir, st, content.LibraryOptions{
-		MaxFileSize: int64(cfg.MaxFileSize),
-		Logger:      log,
+		MaxFileSize:    int64(cfg.MaxFileSize),
+		Logger:         log,
+		FollowSymlinks: cfg.FollowSymlinks,
 	})
 	if err != nil {
 		return err
@@ -58,14 +59,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		BaseURL:     base,
 	}
 	handler := feed.NewHandler(site, feed.Options{Limit: cfg.Limit, MaxAge: cfg.MaxAge, Logger: log})
-	pub := &publisher{lib: lib, handler: handler, log: log}
 
 	// Watch before the first scan, so a file written during the scan is not missed.
-	watcher := &content.Watcher{Dir: cfg.Dir, Logger: log}
+	watcher := &content.Watcher{
+		Dir:            cfg.Dir,
+		Poll:           cfg.Poll,
+		Rescan:         cfg.Rescan,
+		FollowSymlinks: cfg.FollowSymlinks,
+		Logger:         log,
+	}
 	if err := watcher.Open(); err != nil {
 		return err
 	}
 	defer watcher.Close()
+	pub := &publisher{lib: lib, handler: handler, watcher: watcher, log: log}
 
 	// Listen before scanning: a port clash is an error now, not a log line
 	// later, and /healthz can say "not ready" while a large folder is read.
@@ -128,6 +135,7 @@ type publisher struct {
 	mu      sync.Mutex
 	lib     *content.Library
 	handler *feed.Handler
+	watcher *content.Watcher
 	log     *slog.Logger
 }
 
@@ -137,19 +145,16 @@ func (p *publisher) scan(ctx context.Context) error {
 	if _, err := p.lib.Scan(ctx); err != nil {
 		return err
 	}
+	// Files still being written are read once the watcher sees them settle.
+	p.watcher.Recheck(p.lib.Unsettled()...)
 	return p.render()
 }
 
 func (p *publisher) apply(ctx context.Context, b content.Batch) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var changed bool
-	var err error
-	if b.Rescan {
-		changed, err = p.lib.Scan(ctx)
-	} else {
-		changed, err = p.lib.Apply(ctx, b.Paths)
-	}
+	changed, err := p.lib.ApplyBatch(ctx, b)
+	p.watcher.Recheck(p.lib.Unsettled()...)
 	if err != nil {
 		p.log.Error("applying changes failed", "paths", b.Paths, "reason", err)
 	}

@@ -27,6 +27,12 @@ type server struct {
 // /healthz answers 200.
 func startServe(t *testing.T, dir, state string, extra ...string) *server {
 	t.Helper()
+	return startServeWith(t, dir, state, nil, extra...)
+}
+
+// startServeWith is startServe with DROPFEED_* environment variables.
+func startServeWith(t *testing.T, dir, state string, env map[string]string, extra ...string) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
@@ -34,7 +40,7 @@ func startServe(t *testing.T, dir, state string, extra ...string) *server {
 	args := append([]string{"--dir", dir, "--state", state, "--addr", "127.0.0.1:0",
 		"--base-url", "http://feeds.example.org/blog/", "--title", "Test Feed"}, extra...)
 	go func() {
-		done <- serve(ctx, args, func(string) string { return "" }, stderr, func(a string) { addrc <- a })
+		done <- serve(ctx, args, func(k string) string { return env[k] }, stderr, func(a string) { addrc <- a })
 	}()
 	var addr string
 	select {

@@ -7,6 +7,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,9 +21,10 @@ import (
 )
 
 var (
-	bucketFiles = []byte("files")
-	bucketMeta  = []byte("meta")
-	keyFeedID   = []byte("feed-id")
+	bucketFiles        = []byte("files")
+	bucketMeta         = []byte("meta")
+	bucketFingerprints = []byte("text-fingerprints")
+	keyFeedID          = []byte("feed-id")
 )
 
 // Store is an open state file. It is safe for concurrent use.
@@ -45,7 +47,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketFiles, bucketMeta} {
+		for _, b := range [][]byte{bucketFiles, bucketMeta, bucketFingerprints} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -149,4 +151,63 @@ func (s *Store) FeedID() (string, error) {
 		return "", fmt.Errorf("feed id in %s: %w", s.path, err)
 	}
 	return id, nil
+}
+
+// LoadFingerprints returns the paragraph fingerprints of every plain-text
+// file the Library learned boilerplate from, by path.
+func (s *Store) LoadFingerprints() (map[string][]content.Fingerprint, error) {
+	out := map[string][]content.Fingerprint{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		// A state file written before boilerplate was learned has no bucket,
+		// and one opened read-only cannot get it.
+		b := tx.Bucket(bucketFingerprints)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if len(v)%8 != 0 {
+				return fmt.Errorf("fingerprints of %s: %d bytes, not a multiple of 8", k, len(v))
+			}
+			fps := make([]content.Fingerprint, len(v)/8)
+			for i := range fps {
+				fps[i] = content.Fingerprint(binary.BigEndian.Uint64(v[8*i:]))
+			}
+			out[string(k)] = fps
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load state %s: %w", s.path, err)
+	}
+	return out, nil
+}
+
+// SaveFingerprints writes put and removes del in one transaction; each
+// file's fingerprints are stored as 8 big-endian bytes apiece.
+func (s *Store) SaveFingerprints(put map[string][]content.Fingerprint, del []string) error {
+	if len(put) == 0 && len(del) == 0 {
+		return nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketFingerprints)
+		for _, k := range del {
+			if err := b.Delete([]byte(k)); err != nil {
+				return err
+			}
+		}
+		for k, fps := range put {
+			v := make([]byte, 0, 8*len(fps))
+			for _, fp := range fps {
+				v = binary.BigEndian.AppendUint64(v, uint64(fp))
+			}
+			if err := b.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save state %s: %w", s.path, err)
+	}
+	return nil
 }

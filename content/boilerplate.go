@@ -1,0 +1,456 @@
+package content
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Boilerplate learned from a folder: a paragraph of a plain-text file that
+// recurs in enough other plain-text files of the same folder is the site's
+// furniture (its name above every headline, its newsletter footer, its
+// donation appeal), whatever it says. Each file contributes the fingerprints
+// of its paragraphs once; counts are kept per folder, updated as files come
+// and go, and persisted through a BoilerplateStore.
+
+// Fingerprint identifies a paragraph up to case, white space, punctuation
+// and digits, so that "© 2024 Valley Courier" and "© 2025 VALLEY COURIER!"
+// are the same paragraph.
+type Fingerprint uint64
+
+// Boilerplate tells a parser which paragraphs the article's folder repeats.
+type Boilerplate interface {
+	// Repeats returns in how many files of the folder the paragraph with
+	// fingerprint fp occurs, or 0 when it is not boilerplate there.
+	Repeats(fp Fingerprint) int
+}
+
+// BoilerplateStore keeps the paragraph fingerprints of each plain-text file
+// across restarts, so that the learned boilerplate is known before the
+// folder is read again and a file deleted while dropfeed was stopped still
+// takes its contributions away. package store implements it; a Library
+// uses it when its IdentityStore implements it too.
+type BoilerplateStore interface {
+	LoadFingerprints() (map[string][]Fingerprint, error)
+	SaveFingerprints(put map[string][]Fingerprint, del []string) error
+}
+
+const (
+	// A paragraph is boilerplate when at least this many files of its folder
+	// hold it...
+	minRepeats = 3
+	// ...and at least one in repeatShare of the folder's plain-text files
+	// does, so that a stock sentence ("X did not respond to a request for
+	// comment.") in a folder of thousands of stories is not taken for one.
+	repeatShare = 20
+	// Paragraphs with fewer letters are too common to learn from ("Yes.").
+	minFingerprintLetters = 4
+)
+
+// repeatedReason is the Dropped reason for learned boilerplate.
+func repeatedReason(n int) string {
+	return fmt.Sprintf("repeated in %d files of this folder", n)
+}
+
+// fingerprintOf returns the fingerprint of a paragraph: FNV-1a over its
+// letters case-folded, digits folded to 0 and every other run of
+// characters turned into one space. It is 0, never learned, for a
+// paragraph with too few letters.
+func fingerprintOf(s string) Fingerprint {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	letters := 0
+	gap := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case 'a' <= c && c <= 'z':
+				letters++
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+				letters++
+			case '0' <= c && c <= '9':
+				c = '0'
+			default:
+				gap = letters > 0
+				continue
+			}
+			if gap {
+				h = (h ^ ' ') * prime
+				gap = false
+			}
+			h = (h ^ uint64(c)) * prime
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		switch {
+		case unicode.IsLetter(r):
+			r = unicode.ToLower(r)
+			letters++
+		case unicode.IsDigit(r):
+			r = '0'
+		default:
+			gap = letters > 0
+			continue
+		}
+		if gap {
+			h = (h ^ ' ') * prime
+			gap = false
+		}
+		var buf [utf8.UTFMax]byte
+		for _, b := range buf[:utf8.EncodeRune(buf[:], r)] {
+			h = (h ^ uint64(b)) * prime
+		}
+	}
+	if letters < minFingerprintLetters {
+		return 0
+	}
+	if h == 0 {
+		h = 1
+	}
+	return Fingerprint(h)
+}
+
+// Learned is the boilerplate learned from the plain-text files of one
+// content folder, kept per folder (path.Dir of a file's path). It is not
+// safe for concurrent use: a Library guards its own.
+type Learned struct {
+	files   map[string][]Fingerprint // by file path: its distinct paragraph fingerprints
+	folders map[string]*folderCounts // by folder path
+}
+
+// folderCounts is how many files of one folder hold each fingerprint.
+type folderCounts struct {
+	files  int
+	counts map[Fingerprint]int
+	// hot holds the fingerprints held by at least minRepeats files: the only
+	// ones that may be boilerplate, and so the only ones to look at when
+	// the folder's threshold moves.
+	hot map[Fingerprint]bool
+}
+
+// NewLearned builds the learned boilerplate from the fingerprints of each
+// plain-text file, by slash-separated path relative to the content folder
+// (as BoilerplateStore.LoadFingerprints returns them).
+func NewLearned(files map[string][]Fingerprint) *Learned {
+	l := &Learned{files: map[string][]Fingerprint{}, folders: map[string]*folderCounts{}}
+	for p, fps := range files {
+		l.set(p, fps)
+	}
+	return l
+}
+
+// Folder returns the boilerplate of the folder dir ("." for the top),
+// for ParseIn. The view follows later changes to l.
+func (l *Learned) Folder(dir string) Boilerplate {
+	if f := l.folders[dir]; f != nil {
+		return f
+	}
+	return noBoilerplate{}
+}
+
+// noBoilerplate is a folder with nothing learned.
+type noBoilerplate struct{}
+
+func (noBoilerplate) Repeats(Fingerprint) int { return 0 }
+
+// set records fps as the fingerprints of the file p, replacing what it held.
+func (l *Learned) set(p string, fps []Fingerprint) {
+	l.remove(p)
+	if len(fps) == 0 {
+		return
+	}
+	dir := path.Dir(p)
+	f := l.folders[dir]
+	if f == nil {
+		f = &folderCounts{counts: map[Fingerprint]int{}, hot: map[Fingerprint]bool{}}
+		l.folders[dir] = f
+	}
+	f.files++
+	for _, fp := range fps {
+		f.counts[fp]++
+		if f.counts[fp] >= minRepeats {
+			f.hot[fp] = true
+		}
+	}
+	l.files[p] = fps
+}
+
+// remove takes the contributions of the file p away.
+func (l *Learned) remove(p string) {
+	fps, ok := l.files[p]
+	if !ok {
+		return
+	}
+	delete(l.files, p)
+	dir := path.Dir(p)
+	f := l.folders[dir]
+	f.files--
+	for _, fp := range fps {
+		n := f.counts[fp] - 1
+		if n == 0 {
+			delete(f.counts, fp)
+		} else {
+			f.counts[fp] = n
+		}
+		if n < minRepeats {
+			delete(f.hot, fp)
+		}
+	}
+	if f.files == 0 {
+		delete(l.folders, dir)
+	}
+}
+
+// need is how many files must hold a paragraph for it to be boilerplate.
+func (f *folderCounts) need() int {
+	return max(minRepeats, (f.files+repeatShare-1)/repeatShare)
+}
+
+// Repeats implements Boilerplate.
+func (f *folderCounts) Repeats(fp Fingerprint) int {
+	if n := f.counts[fp]; n >= minRepeats && n >= f.need() {
+		return n
+	}
+	return 0
+}
+
+// boilerplateSet returns the fingerprints that are boilerplate in dir now.
+func (l *Learned) boilerplateSet(dir string) map[Fingerprint]bool {
+	out := map[Fingerprint]bool{}
+	f := l.folders[dir]
+	if f == nil {
+		return out
+	}
+	for fp := range f.hot {
+		if f.Repeats(fp) > 0 {
+			out[fp] = true
+		}
+	}
+	return out
+}
+
+// learning is a Library's learned boilerplate with the bookkeeping of the
+// batch under way: which folders it touched, what they had learned before
+// it, and what to write to the store when it commits.
+type learning struct {
+	set   *Learned
+	store BoilerplateStore // nil: learned in memory only
+	// applied holds, by path, the fingerprints that were boilerplate when
+	// the file's article was last derived.
+	applied map[string][]Fingerprint
+
+	before map[string]map[Fingerprint]bool // by folder touched in this batch
+	put    map[string][]Fingerprint
+	del    map[string]bool
+}
+
+// openLearning loads the fingerprints kept in store, if it keeps any,
+// dropping those of paths that no longer have a live identity (a crash
+// between the two writes of a batch can leave them behind).
+func openLearning(store IdentityStore, ids map[string]Identity) (*learning, error) {
+	lr := &learning{applied: map[string][]Fingerprint{}}
+	lr.reset()
+	bs, ok := store.(BoilerplateStore)
+	if !ok {
+		lr.set = NewLearned(nil)
+		return lr, nil
+	}
+	lr.store = bs
+	files, err := bs.LoadFingerprints()
+	if err != nil {
+		return nil, fmt.Errorf("load learned boilerplate: %w", err)
+	}
+	for p := range files {
+		if id, ok := ids[p]; !ok || !id.Deleted.IsZero() {
+			delete(files, p)
+			lr.del[p] = true
+		}
+	}
+	lr.set = NewLearned(files)
+	return lr, nil
+}
+
+func (lr *learning) reset() {
+	lr.before = map[string]map[Fingerprint]bool{}
+	lr.put = map[string][]Fingerprint{}
+	lr.del = map[string]bool{}
+}
+
+// touch remembers what the folder of p had learned before this batch
+// changed it.
+func (lr *learning) touch(p string) {
+	dir := path.Dir(p)
+	if _, ok := lr.before[dir]; !ok {
+		lr.before[dir] = lr.set.boilerplateSet(dir)
+	}
+}
+
+// record sets the fingerprints of the file p.
+func (lr *learning) record(p string, fps []Fingerprint) {
+	old, had := lr.set.files[p]
+	if !had && len(fps) == 0 || had && slices.Equal(old, fps) {
+		return
+	}
+	lr.touch(p)
+	lr.set.set(p, fps)
+	if len(fps) == 0 {
+		delete(lr.put, p)
+		lr.del[p] = true
+		return
+	}
+	lr.put[p] = fps
+	delete(lr.del, p)
+}
+
+// forget takes the file p's contributions away.
+func (lr *learning) forget(p string) {
+	if _, had := lr.set.files[p]; !had {
+		return
+	}
+	lr.touch(p)
+	lr.set.remove(p)
+	delete(lr.applied, p)
+	delete(lr.put, p)
+	lr.del[p] = true
+}
+
+// boilerplateIn returns those of fps that are boilerplate in dir now.
+func (lr *learning) boilerplateIn(dir string, fps []Fingerprint) []Fingerprint {
+	var out []Fingerprint
+	known := lr.set.Folder(dir)
+	for _, fp := range fps {
+		if known.Repeats(fp) > 0 {
+			out = append(out, fp)
+		}
+	}
+	return out
+}
+
+// crossed returns the fingerprints, by folder, that became boilerplate or
+// stopped being boilerplate during this batch.
+func (lr *learning) crossed() map[string]map[Fingerprint]bool {
+	out := map[string]map[Fingerprint]bool{}
+	for dir, before := range lr.before {
+		after := lr.set.boilerplateSet(dir)
+		diff := map[Fingerprint]bool{}
+		for fp := range before {
+			if !after[fp] {
+				diff[fp] = true
+			}
+		}
+		for fp := range after {
+			if !before[fp] {
+				diff[fp] = true
+			}
+		}
+		if len(diff) > 0 {
+			out[dir] = diff
+		}
+	}
+	return out
+}
+
+// parse reads the file p with what its folder has learned, and records
+// the fingerprints of its paragraphs. Called by upsert, under l.mu.
+func (c *change) parse(p string, data []byte) (Parsed, error) {
+	lr := c.l.learned
+	dir := path.Dir(p)
+	parsed, err := ParseIn(p, data, lr.set.Folder(dir))
+	if err != nil {
+		return parsed, err
+	}
+	applied := lr.boilerplateIn(dir, parsed.fingerprints)
+	lr.record(p, parsed.fingerprints)
+	// The file's own paragraphs may have just made, or unmade, boilerplate.
+	if now := lr.boilerplateIn(dir, parsed.fingerprints); !slices.Equal(now, applied) {
+		if parsed, err = ParseIn(p, data, lr.set.Folder(dir)); err != nil {
+			return parsed, err
+		}
+		applied = now
+	}
+	lr.applied[p] = applied
+	return parsed, nil
+}
+
+// unlearn takes the removed file p's contributions away. Called by remove,
+// under l.mu.
+func (c *change) unlearn(p string) {
+	c.l.learned.forget(p)
+}
+
+// settleBoilerplate re-derives the articles holding a paragraph that
+// became, or stopped being, boilerplate in this batch (and only those), then
+// saves the batch's fingerprints. Called by commit, under l.mu.
+func (c *change) settleBoilerplate() error {
+	l := c.l
+	lr := l.learned
+	defer lr.reset()
+	for dir, fps := range lr.crossed() {
+		for p, held := range lr.set.files {
+			if path.Dir(p) != dir || !slices.ContainsFunc(held, func(fp Fingerprint) bool { return fps[fp] }) {
+				continue
+			}
+			// Articles read in this batch after the change are up to date.
+			if now := lr.boilerplateIn(dir, held); !slices.Equal(now, lr.applied[p]) {
+				lr.applied[p] = now
+				c.rederive(p)
+			}
+		}
+	}
+	if lr.store == nil || len(lr.put) == 0 && len(lr.del) == 0 {
+		return nil
+	}
+	del := make([]string, 0, len(lr.del))
+	for p := range lr.del {
+		del = append(del, p)
+	}
+	if err := lr.store.SaveFingerprints(lr.put, del); err != nil {
+		return fmt.Errorf("save learned boilerplate: %w", err)
+	}
+	return nil
+}
+
+// rederive parses the published file p again with what its folder has
+// learned now. A file whose bytes changed since it was read is left alone:
+// its own change is on its way.
+func (c *change) rederive(p string) {
+	l := c.l
+	old, ok := l.articles[p]
+	id, known := l.ids[p]
+	if !ok || !known {
+		return
+	}
+	fi, err := os.Stat(filepath.Join(l.dir, filepath.FromSlash(p)))
+	if err != nil {
+		return
+	}
+	data, err := l.read(p, fi)
+	if err != nil {
+		return
+	}
+	sum := sha256.Sum256(data)
+	if hex.EncodeToString(sum[:]) != id.Hash {
+		return
+	}
+	parsed, err := ParseIn(p, data, l.learned.set.Folder(path.Dir(p)))
+	if err != nil {
+		return
+	}
+	a := build(p, id, parsed)
+	if a.Title == old.Title && a.Summary == old.Summary && a.HTML == old.HTML && slices.Equal(a.Dropped, old.Dropped) {
+		return
+	}
+	l.articles[p] = a
+	c.changed = true
+	l.log.Info("article re-read: the folder's boilerplate changed", "file", p, "title", a.Title)
+}
