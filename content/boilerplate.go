@@ -239,9 +239,9 @@ func (l *Learned) boilerplateSet(dir string) map[Fingerprint]bool {
 	return out
 }
 
-// learning is a Library's learned boilerplate with the bookkeeping of the
-// batch under way: which folders it touched, what they had learned before
-// it, and what to write to the store when it commits.
+// learning is a Library's learned boilerplate with its bookkeeping: what
+// the folders touched by the change under way had learned before it, and
+// what the batch is to write to the store when it commits.
 type learning struct {
 	set   *Learned
 	store BoilerplateStore // nil: learned in memory only
@@ -249,7 +249,7 @@ type learning struct {
 	// the file's article was last derived.
 	applied map[string][]Fingerprint
 
-	before map[string]map[Fingerprint]bool // by folder touched in this batch
+	before map[string]map[Fingerprint]bool // by folder touched since the last relearn
 	put    map[string][]Fingerprint
 	del    map[string]bool
 }
@@ -360,8 +360,9 @@ func (lr *learning) crossed() map[string]map[Fingerprint]bool {
 	return out
 }
 
-// parse reads the file p with what its folder has learned, and records
-// the fingerprints of its paragraphs. Called by upsert, under l.mu.
+// parse reads the file p with what its folder has learned, records the
+// fingerprints of its paragraphs and re-derives the articles whose
+// boilerplate that changed. Called by upsert, under l.mu.
 func (c *change) parse(p string, data []byte) (Parsed, error) {
 	lr := c.l.learned
 	dir := path.Dir(p)
@@ -379,35 +380,43 @@ func (c *change) parse(p string, data []byte) (Parsed, error) {
 		applied = now
 	}
 	lr.applied[p] = applied
+	c.relearn(p)
 	return parsed, nil
 }
 
-// unlearn takes the removed file p's contributions away. Called by remove,
-// under l.mu.
+// unlearn takes the removed file p's contributions away and re-derives the
+// articles whose boilerplate that changed. Called by remove, under l.mu.
 func (c *change) unlearn(p string) {
 	c.l.learned.forget(p)
+	c.relearn(p)
 }
 
-// settleBoilerplate re-derives the articles holding a paragraph that
-// became, or stopped being, boilerplate in this batch (and only those), then
-// saves the batch's fingerprints. Called by commit, under l.mu.
-func (c *change) settleBoilerplate() error {
-	l := c.l
-	lr := l.learned
-	defer lr.reset()
-	for dir, fps := range lr.crossed() {
+// relearn re-derives the articles, but that of the file being read
+// (except), holding a paragraph that became, or stopped being, boilerplate
+// since the last call: only those.
+func (c *change) relearn(except string) {
+	lr := c.l.learned
+	crossed := lr.crossed()
+	clear(lr.before)
+	for dir, fps := range crossed {
 		for p, held := range lr.set.files {
-			if path.Dir(p) != dir || !slices.ContainsFunc(held, func(fp Fingerprint) bool { return fps[fp] }) {
+			if p == except || path.Dir(p) != dir || !slices.ContainsFunc(held, func(fp Fingerprint) bool { return fps[fp] }) {
 				continue
 			}
-			// Articles read in this batch after the change are up to date.
 			if now := lr.boilerplateIn(dir, held); !slices.Equal(now, lr.applied[p]) {
 				lr.applied[p] = now
 				c.rederive(p)
 			}
 		}
 	}
+}
+
+// settleBoilerplate saves the batch's fingerprints; what fails to be saved
+// is tried again with the next batch. Called by commit, under l.mu.
+func (c *change) settleBoilerplate() error {
+	lr := c.l.learned
 	if lr.store == nil || len(lr.put) == 0 && len(lr.del) == 0 {
+		lr.reset()
 		return nil
 	}
 	del := make([]string, 0, len(lr.del))
@@ -417,6 +426,7 @@ func (c *change) settleBoilerplate() error {
 	if err := lr.store.SaveFingerprints(lr.put, del); err != nil {
 		return fmt.Errorf("save learned boilerplate: %w", err)
 	}
+	lr.reset()
 	return nil
 }
 

@@ -383,13 +383,10 @@ func (l *Library) begin() *change {
 }
 
 func (c *change) commit() error {
-	if err := c.settleBoilerplate(); err != nil {
-		return err
-	}
 	if err := c.l.store.SaveIdentities(c.put, c.del); err != nil {
 		return err
 	}
-	return nil
+	return c.settleBoilerplate()
 }
 
 func (c *change) setID(p string, id Identity) {

@@ -16,10 +16,17 @@ import (
 
 // Plain text articles are read in four steps: an optional header block of
 // "Key: value" lines; paragraphs (blank-line separated, hard wraps joined,
-// lists kept); boilerplate classification (banners, bylines, datelines,
-// captions, calls to action, trailing appeals), each dropped paragraph
-// recorded with its reason; and rendering of what is left. The headline is
-// the first paragraph that is not boilerplate.
+// lists kept); boilerplate classification (banners, site names, bylines,
+// datelines, captions, calls to action, appeals, and the paragraphs the
+// folder repeats: boilerplate.go), each dropped paragraph recorded with its
+// reason; and rendering of what is left. The headline is the first
+// paragraph that is not boilerplate; what only may be boilerplate above it
+// (a byline, a banner, a site's name) is taken for the headline unless a
+// headline-shaped paragraph follows.
+//
+// Speed matters (every file of a folder is read at start): the regexps run
+// only on lines a cheap look (first word, length, a telling character)
+// leaves in doubt, and each is small enough for Go's backtracker.
 
 // Reasons recorded in Parsed.Dropped by parseText. Learned boilerplate is
 // dropped as repeatedReason(n).
@@ -482,12 +489,12 @@ func txtReadHeader(p *Parsed, lines []string) ([]string, map[string]string) {
 // where the text was hard-wrapped and split where a line was short on purpose.
 func txtParagraphs(lines []string) []txtPara {
 	width := txtWrapWidth(lines)
-	var out []txtPara
+	out := make([]txtPara, 0, len(lines)/2+1)
 	var block []string
 	n := 0
 	flush := func() {
 		if len(block) > 0 {
-			out = append(out, txtSplitBlock(block, width, n)...)
+			out = txtSplitBlock(out, block, width, n)
 			n++
 			block = block[:0]
 		}
@@ -542,9 +549,9 @@ func txtWrapWidth(lines []string) int {
 	return w
 }
 
-// txtSplitBlock turns one blank-line separated block into paragraphs and lists.
-func txtSplitBlock(lines []string, width, block int) []txtPara {
-	var out []txtPara
+// txtSplitBlock turns one blank-line separated block into paragraphs and
+// lists, appended to out.
+func txtSplitBlock(out []txtPara, lines []string, width, block int) []txtPara {
 	var para strings.Builder
 	var list *txtPara
 	flushPara := func() {
@@ -552,6 +559,14 @@ func txtSplitBlock(lines []string, width, block int) []txtPara {
 			out = append(out, txtPara{text: txtCollapse(para.String()), block: block})
 			para.Reset()
 		}
+	}
+	// A wrapped block is mostly one paragraph: one buffer holds it.
+	if width > 0 && len(lines) > 1 {
+		size := 0
+		for _, l := range lines {
+			size += len(l) + 1
+		}
+		para.Grow(size)
 	}
 	alone := make([]bool, len(lines))
 	if width > 0 {
@@ -1502,8 +1517,14 @@ func txtFindDates(s string) ([]txtDate, string) {
 	if !strings.ContainsAny(s, "0123456789") {
 		return nil, s
 	}
+	// A numeric date has a dash, a written one a month's name: lines with
+	// neither are spared the regexps.
+	iso, named := strings.IndexByte(s, '-') >= 0, txtNamesMonth(s)
 	var spans []span
 	for _, re := range []*regexp.Regexp{txtISODateRE, txtDMYDateRE, txtMDYDateRE} {
+		if re == txtISODateRE && !iso || re != txtISODateRE && !named {
+			continue
+		}
 		for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
 			if t, ok := txtDateFromMatch(re, s, m); ok {
 				spans = append(spans, span{m[0], m[1], t})
@@ -1529,6 +1550,19 @@ func txtFindDates(s string) ([]txtDate, string) {
 	}
 	rest.WriteString(s[last:])
 	return dates, rest.String()
+}
+
+// txtNamesMonth reports whether s has a word starting with the first three
+// letters of a month's name.
+func txtNamesMonth(s string) bool {
+	for start, end := txtNextWord(s, 0); start < len(s); start, end = txtNextWord(s, end) {
+		if end-start >= 3 {
+			if _, ok := txtMonthNum[txtLowerASCII(s[start:start+3])]; ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // txtDateFromMatch builds a time from a match of one of the date regexps.
