@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -52,12 +53,12 @@ func check(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 		fs.Usage()
 		return false, errors.New("no files given")
 	}
-	ids, note := knownIDs(*dir, *state)
+	ids, learned, note := knownState(*dir, *state)
 
 	var results []checkResult
 	bad := false
 	for _, name := range fs.Args() {
-		r := checkFile(name, int64(maxSize), *dir, ids, note)
+		r := checkFile(name, int64(maxSize), *dir, ids, learned, note)
 		if r.Error != "" {
 			bad = true
 		}
@@ -74,27 +75,32 @@ func check(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	return bad, nil
 }
 
-// knownIDs reads the identities kept for dir, if there is a state to read.
-func knownIDs(dir, state string) (map[string]content.Identity, string) {
+// knownState reads the identities and the learned boilerplate kept for dir,
+// if there is a state to read, so check sees a file as serve does.
+func knownState(dir, state string) (map[string]content.Identity, *content.Learned, string) {
 	if dir == "" {
-		return nil, "assigned when first published (give --dir to look it up)"
+		return nil, nil, "assigned when first published (give --dir to look it up)"
 	}
 	if state == "" {
 		state = filepath.Join(dir, ".dropfeed", "state.db")
 	}
 	st, err := store.OpenReadOnly(state)
 	if err != nil {
-		return nil, "not known: " + err.Error()
+		return nil, nil, "not known: " + err.Error()
 	}
 	defer st.Close()
 	ids, err := st.LoadIdentities()
 	if err != nil {
-		return nil, "not known: " + err.Error()
+		return nil, nil, "not known: " + err.Error()
 	}
-	return ids, "assigned when first published"
+	fps, err := st.LoadFingerprints()
+	if err != nil {
+		return ids, nil, "assigned when first published"
+	}
+	return ids, content.NewLearned(fps), "assigned when first published"
 }
 
-func checkFile(name string, maxSize int64, dir string, ids map[string]content.Identity, note string) checkResult {
+func checkFile(name string, maxSize int64, dir string, ids map[string]content.Identity, learned *content.Learned, note string) checkResult {
 	r := checkResult{File: name}
 	fi, err := os.Stat(name)
 	if err != nil {
@@ -110,11 +116,6 @@ func checkFile(name string, maxSize int64, dir string, ids map[string]content.Id
 		r.Error = err.Error()
 		return r
 	}
-	p, err := content.Parse(name, data)
-	if err != nil {
-		r.Error = err.Error()
-		return r
-	}
 	rel := filepath.Base(name)
 	if dir != "" {
 		if abs, err := filepath.Abs(name); err == nil {
@@ -125,22 +126,31 @@ func checkFile(name string, maxSize int64, dir string, ids map[string]content.Id
 			}
 		}
 	}
-	known, seen := ids[rel]
+	var known content.Boilerplate
+	if learned != nil {
+		known = learned.Folder(path.Dir(rel))
+	}
+	p, err := content.ParseIn(name, data, known)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	kept, seen := ids[rel]
 	r.ID = p.ID
 	switch {
 	case r.ID != "":
 	case seen:
-		r.ID = known.ID
+		r.ID = kept.ID
 	default:
 		r.ID = "(" + note + ")"
 	}
-	date := content.PublishedDate(rel, p, known.FirstSeen)
+	date := content.PublishedDate(rel, p, kept.FirstSeen)
 	switch {
 	case !p.Date.IsZero():
 		r.DateSource = "from the file"
 	case !date.IsZero():
 		r.DateSource = "from the file name"
-		if seen && date.Equal(known.FirstSeen) {
+		if seen && date.Equal(kept.FirstSeen) {
 			r.DateSource = "first seen"
 		}
 	default:
