@@ -6,8 +6,13 @@
 // what that library leaves out (self links, category terms, Dublin Core
 // creators, an always-present JSON items array) and scrubbing every string
 // so that the output is well-formed whatever it is given. Handler keeps the
-// rendered documents in memory and serves them with conditional GET and gzip.
+// rendered documents in memory and serves them with conditional GET and
+// gzip: the main feed, RFC 5005 archive pages (archive.go says how the
+// articles are split), one feed per tag, RFC 6721 tombstones for deleted
+// articles, WebSub discovery links, an optional per-client rate limit and
+// Prometheus metrics. Files hands the same bytes to a static export.
 //
-// The package does not read files, filter drafts or watch folders: the
-// caller hands it the articles to publish.
+// The package does not read files, watch folders or ping WebSub hubs: the
+// caller hands it the articles (drafts and future-dated ones are held back
+// here) and learns through Options.OnChange which feeds changed.
 package feed

@@ -8,13 +8,17 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dropfeed/dropfeed/content"
 )
@@ -31,96 +35,265 @@ const (
 // anywhere, and nothing else: no scripts, frames, fonts or forms.
 const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src * data:"
 
-// Options configures serving.
+// Options configures serving. The zero value of every field keeps the
+// behaviour described on it.
 type Options struct {
-	Limit  int           // items per feed; 0 means 50
+	Limit  int           // items per feed and per archive page; 0 means 50
 	MaxAge time.Duration // Cache-Control max-age; 0 means 5 minutes
 	Logger *slog.Logger  // nil means slog.Default()
+
+	// MaxFeedBytes caps the size of the main and tag feeds in every format:
+	// their oldest items are left out (to the archives, for the main feed)
+	// until each document fits, keeping one item at least. 0 means 1 MiB;
+	// negative means no cap.
+	MaxFeedBytes int
+
+	// Hubs are WebSub hub URLs, announced in every feed document and in
+	// the Link headers of every feed response.
+	Hubs []string
+
+	// OnChange, when set, is called after each new version is in place
+	// with the absolute URLs of the feed documents (main, archive and tag
+	// feeds, every format) whose bytes changed; on the first version, all
+	// of them. It is called one call at a time, from Update or from the
+	// publishing timer, and must return quickly and not call Update.
+	OnChange func(urls []string)
+
+	// Now is the clock that decides which articles are due and when
+	// tombstones expire; nil means time.Now.
+	Now func() time.Time
+
+	// TombstoneTTL is how long a deleted article stays in the Atom feed as
+	// an RFC 6721 deleted entry; 0 means 30 days, negative means never.
+	TombstoneTTL time.Duration
+
+	// RateLimit is the least time between two unconditional GETs of one
+	// feed document by one client IP address; sooner ones get 429 with
+	// Retry-After. Conditional requests are never limited. 0 means off.
+	RateLimit time.Duration
 }
 
-// Handler serves the feeds, the HTML index, article pages and /healthz from
-// an in-memory version that Update swaps atomically.
+// Defaults of Options, used for zero fields.
+const (
+	DefaultLimit        = 50                  // Options.Limit
+	DefaultMaxAge       = 5 * time.Minute     // Options.MaxAge
+	DefaultMaxFeedBytes = 1 << 20             // Options.MaxFeedBytes
+	DefaultTombstoneTTL = 30 * 24 * time.Hour // Options.TombstoneTTL
+)
+
+// immutableCacheControl is sent with sealed archive pages, whose bytes are final.
+const immutableCacheControl = "public, max-age=31536000, immutable"
+
+// Handler serves the feeds, their archives and tag feeds, the HTML index,
+// article pages, /healthz and /metrics from an in-memory version that
+// Update swaps atomically.
 type Handler struct {
 	site         Site
 	limit        int
+	maxBytes     int // no cap when <= 0
 	cacheControl string
+	hubs         []string
+	onChange     func([]string)
+	now          func() time.Time
+	tombstoneTTL time.Duration // no tombstones when < 0
 	log          *slog.Logger
 	mux          *http.ServeMux
-	stylesheet   *resource // the feeds' XSLT style sheet; the same for every version
+	stylesheet   *resource    // the feeds' XSLT style sheet; the same for every version
+	limiter      *rateLimiter // nil when rate limiting is off
+	metrics      *metrics
 
 	current atomic.Pointer[version] // nil until the first successful Update
 	ready   atomic.Bool
 
-	// updateMu serialises Updates so each one builds on the version it replaces.
+	// updateMu serialises renders so each one builds on the version it
+	// replaces; it guards the fields below.
 	updateMu sync.Mutex
+	articles []content.Article    // as last given to Update, rendered again by the timer
+	live     map[string]string    // feed entry id by article id, of the articles now published
+	deleted  map[string]time.Time // when each gone article's feed entry id went
+	timer    *time.Timer          // fires when the next article is due or tombstone expires
+	closed   bool
 }
 
 // version is one immutable rendering of all documents; requests only read it.
 type version struct {
-	atom, rss, json *resource
-	index           *resource
-	pages           map[string]*resource // article pages by slug
-	pageKeys        map[string]string    // what each page was rendered from, by slug
+	files map[string]*resource // by served path without the leading "/"; "" is the index
+	keys  map[string]string    // what each document was rendered from, by path
 }
 
 // resource is one document with everything needed to serve it, computed once.
 type resource struct {
-	contentType string
-	html        bool
-	body, gz    []byte
-	etag        string // strong ETag of body
-	gzETag      string // strong ETag of gz
-	modTime     time.Time
+	contentType  string
+	html         bool
+	body, gz     []byte
+	etag         string // strong ETag of body
+	gzETag       string // strong ETag of gz
+	modTime      time.Time
+	feed         bool   // a feed document: WebSub links, rate limit, OnChange
+	self         string // absolute URL of a feed document
+	cacheControl string // overrides the Handler's when set
 }
 
 // NewHandler returns a Handler for site. It serves 503 on content routes
-// until the first Update succeeds; the feeds' style sheet, /feed.xsl, is
-// served from the start.
+// until the first Update succeeds; the feeds' style sheet, /feed.xsl, and
+// /metrics are served from the start.
 func NewHandler(site Site, opts Options) *Handler {
 	if opts.Limit <= 0 {
-		opts.Limit = 50
+		opts.Limit = DefaultLimit
 	}
 	if opts.MaxAge <= 0 {
-		opts.MaxAge = 5 * time.Minute
+		opts.MaxAge = DefaultMaxAge
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.MaxFeedBytes == 0 {
+		opts.MaxFeedBytes = DefaultMaxFeedBytes
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.TombstoneTTL == 0 {
+		opts.TombstoneTTL = DefaultTombstoneTTL
+	}
 	h := &Handler{
 		site:         site,
 		limit:        opts.Limit,
+		maxBytes:     opts.MaxFeedBytes,
 		cacheControl: "public, max-age=" + strconv.Itoa(int(opts.MaxAge/time.Second)),
+		hubs:         slices.Clone(opts.Hubs),
+		onChange:     opts.OnChange,
+		now:          opts.Now,
+		tombstoneTTL: opts.TombstoneTTL,
 		log:          opts.Logger,
 		mux:          http.NewServeMux(),
 		stylesheet:   newResource(nil, xslType, stylesheet, time.Time{}, time.Now()),
+		metrics:      newMetrics(),
+		live:         map[string]string{},
+		deleted:      map[string]time.Time{},
+	}
+	if opts.RateLimit > 0 {
+		h.limiter = newRateLimiter(opts.RateLimit, maxRateLimitClients)
 	}
 	// Method patterns make the mux answer 405 with an Allow header; GET also matches HEAD.
-	h.mux.HandleFunc("GET /feed.atom", h.serve(func(v *version, _ *http.Request) *resource { return v.atom }))
-	h.mux.HandleFunc("GET /feed.rss", h.serve(func(v *version, _ *http.Request) *resource { return v.rss }))
-	h.mux.HandleFunc("GET /feed.json", h.serve(func(v *version, _ *http.Request) *resource { return v.json }))
-	h.mux.HandleFunc("GET /{$}", h.serve(func(v *version, _ *http.Request) *resource { return v.index }))
-	h.mux.HandleFunc("GET /articles/{slug...}", h.serve(func(v *version, r *http.Request) *resource {
-		return v.pages[r.PathValue("slug")]
-	}))
+	for _, pattern := range []string{
+		"GET /feed.atom", "GET /feed.rss", "GET /feed.json",
+		"GET /archive/{file}", "GET /tags/{file}",
+		"GET /{$}", "GET /articles/{slug...}",
+	} {
+		h.mux.HandleFunc(pattern, h.serveFile)
+	}
 	h.mux.HandleFunc("GET /"+StylesheetName, func(w http.ResponseWriter, r *http.Request) {
 		h.send(w, r, h.stylesheet)
 	})
 	h.mux.HandleFunc("GET /healthz", h.serveHealth)
+	h.mux.Handle("GET /metrics", h.metrics.handler())
 	return h
 }
 
-// Update renders a new version from all known articles: drafts excluded,
-// sorted newest first (Published desc, then ID), feeds limited to
-// Options.Limit; the index lists every published article. It precomputes
-// gzip bodies and strong ETags once per version, then swaps the version in
-// atomically. On error the previous version keeps being served and the
-// error is returned.
+// Update renders a new version from all known articles: drafts and
+// articles dated in the future excluded, sorted newest first (Published
+// desc, then ID). The main feed holds the newest Options.Limit items (fewer
+// if Options.MaxFeedBytes bites), older ones are on RFC 5005 archive pages,
+// each tag has its feeds, and the index lists every published article and
+// tag. Articles that were published and are gone get a tombstone. Unchanged
+// documents keep their bytes and ETags; sealed archive pages and tag feeds
+// whose articles did not change are not rendered again. The new version is
+// swapped in atomically; on error the previous version keeps being served
+// and the error is returned. When an article is dated in the future, a
+// timer renders again at its time, with no other call needed.
 func (h *Handler) Update(articles []content.Article) error {
 	h.updateMu.Lock()
 	defer h.updateMu.Unlock()
+	return h.render(slices.Clone(articles))
+}
+
+// Close stops the timer that publishes future-dated articles and expires
+// tombstones. The Handler keeps serving and Update keeps working, without
+// the timer.
+func (h *Handler) Close() error {
+	h.updateMu.Lock()
+	defer h.updateMu.Unlock()
+	h.closed = true
+	if h.timer != nil {
+		h.timer.Stop()
+	}
+	return nil
+}
+
+// tick renders the last articles again when one becomes due or a
+// tombstone expires.
+func (h *Handler) tick() {
+	h.updateMu.Lock()
+	defer h.updateMu.Unlock()
+	if h.closed {
+		return
+	}
+	if err := h.render(h.articles); err != nil {
+		h.log.Error("scheduled feed update failed", "err", err)
+	}
+}
+
+// render builds, swaps in and announces a version; updateMu is held.
+func (h *Handler) render(articles []content.Article) error {
+	start := time.Now()
+	now := h.now()
+	published, due := publishable(articles, now)
+	live, deleted, tombstones, expires := h.tombstones(published, now)
+
+	prev := h.current.Load()
+	if prev == nil {
+		prev = &version{}
+	}
+	b := &builder{h: h, prev: prev, now: now, next: &version{
+		files: make(map[string]*resource, len(published)+8),
+		keys:  make(map[string]string, len(published)+8),
+	}}
+	shown, err := b.mainFeed(published, tombstones)
+	if err != nil {
+		h.metrics.renderErrors.Inc()
+		return fmt.Errorf("feed: update: %w", err)
+	}
+	pages := archivePages(published[shown:], h.limit)
+	tags := groupTags(published)
+	if err := b.archives(pages); err != nil {
+		h.metrics.renderErrors.Inc()
+		return fmt.Errorf("feed: update: %w", err)
+	}
+	if err := b.tags(tags); err != nil {
+		h.metrics.renderErrors.Inc()
+		return fmt.Errorf("feed: update: %w", err)
+	}
+	if err := b.htmlPages(published, tags); err != nil {
+		h.metrics.renderErrors.Inc()
+		return fmt.Errorf("feed: update: %w", err)
+	}
+
+	h.current.Store(b.next)
+	h.articles, h.live, h.deleted = articles, live, deleted
+	h.schedule(now, due, expires)
+	h.metrics.observeRender(time.Since(start), len(published), len(articles)-len(published), len(tombstones))
+	h.log.Debug("feed version updated", "articles", len(published), "feed_items", shown,
+		"archive_pages", len(pages), "tags", len(tags), "tombstones", len(tombstones))
+	if changed := changedFeeds(prev, b.next); h.onChange != nil && len(changed) > 0 {
+		h.onChange(changed)
+	}
+	return nil
+}
+
+// publishable returns the articles to publish at now, sorted newest first,
+// and the earliest Published time still to come (zero when none).
+func publishable(articles []content.Article, now time.Time) ([]content.Article, time.Time) {
 	published := make([]content.Article, 0, len(articles))
+	var due time.Time
 	for _, a := range articles {
-		if !a.Draft {
+		switch {
+		case a.Draft:
+		case a.Published.After(now):
+			if due.IsZero() || a.Published.Before(due) {
+				due = a.Published
+			}
+		default:
 			published = append(published, a)
 		}
 	}
@@ -130,56 +303,258 @@ func (h *Handler) Update(articles []content.Article) error {
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
+	return published, due
+}
 
-	docs, err := Render(h.site, published[:min(len(published), h.limit)])
-	if err != nil {
-		return fmt.Errorf("feed: update: %w", err)
-	}
-	index, err := renderIndex(h.site, published)
-	if err != nil {
-		return fmt.Errorf("feed: update: %w", err)
-	}
-
-	prev := h.current.Load()
-	if prev == nil {
-		prev = &version{}
-	}
-	now := time.Now()
-	next := &version{
-		atom:     newResource(prev.atom, atomType, docs.Atom, docs.Updated, now),
-		rss:      newResource(prev.rss, rssType, docs.RSS, docs.Updated, now),
-		json:     newResource(prev.json, jsonType, docs.JSON, docs.Updated, now),
-		index:    newResource(prev.index, htmlType, index, newestUpdated(published), now),
-		pages:    make(map[string]*resource, len(published)),
-		pageKeys: make(map[string]string, len(published)),
-	}
+// tombstones works out which articles went since the last version and
+// which tombstones are still shown: newest deletion first, Limit at most.
+// It returns the new live and deleted maps for the caller to keep once the
+// version is in place, and when the oldest shown tombstone expires.
+func (h *Handler) tombstones(published []content.Article, now time.Time) (live map[string]string, deleted map[string]time.Time, shown []tombstone, expires time.Time) {
+	live = make(map[string]string, len(published))
 	for _, a := range published {
-		if _, dup := next.pages[a.Slug]; dup {
+		live[a.ID] = entryID(h.site.BaseURL, a)
+	}
+	if h.tombstoneTTL < 0 {
+		return live, map[string]time.Time{}, nil, time.Time{}
+	}
+	deleted = maps.Clone(h.deleted)
+	for id, ref := range h.live {
+		if _, ok := live[id]; !ok {
+			deleted[ref] = now
+		}
+	}
+	for _, ref := range live {
+		// An article back under its old id is no longer deleted.
+		delete(deleted, ref)
+	}
+	for ref, when := range deleted {
+		if !now.Before(when.Add(h.tombstoneTTL)) {
+			delete(deleted, ref)
+			continue
+		}
+		shown = append(shown, tombstone{ref: ref, when: when})
+	}
+	slices.SortFunc(shown, func(a, b tombstone) int {
+		if c := b.when.Compare(a.when); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ref, b.ref)
+	})
+	shown = shown[:min(len(shown), h.limit)]
+	for _, t := range shown {
+		if e := t.when.Add(h.tombstoneTTL); expires.IsZero() || e.Before(expires) {
+			expires = e
+		}
+	}
+	return live, deleted, shown, expires
+}
+
+// entryID is the id an article has in the feeds (before ids that clash
+// within one document are told apart).
+func entryID(base *url.URL, a content.Article) string {
+	if id := strings.TrimSpace(xmlText(a.ID)); id != "" {
+		return id
+	}
+	return ArticleURL(base, a.Slug)
+}
+
+// schedule arms the timer for the next due article or tombstone expiry,
+// whichever comes first; updateMu is held.
+func (h *Handler) schedule(now, due, expires time.Time) {
+	if h.timer != nil {
+		h.timer.Stop()
+	}
+	next := due
+	if next.IsZero() || !expires.IsZero() && expires.Before(next) {
+		next = expires
+	}
+	if h.closed || next.IsZero() {
+		return
+	}
+	h.timer = time.AfterFunc(next.Sub(now), h.tick)
+}
+
+// changedFeeds lists the URLs of the feed documents in next whose bytes
+// differ from prev's, sorted.
+func changedFeeds(prev, next *version) []string {
+	var urls []string
+	for path, res := range next.files {
+		if res.feed && prev.files[path] != res {
+			urls = append(urls, res.self)
+		}
+	}
+	slices.Sort(urls)
+	return urls
+}
+
+// builder puts the documents of a new version together, reusing those of
+// the previous version that were rendered from the same things.
+type builder struct {
+	h          *Handler
+	prev, next *version
+	now        time.Time
+}
+
+// feedExts are the extensions of the three formats, in Documents order.
+var feedExts = []string{"atom", "rss", "json"}
+
+// reuse keeps the previous version's documents at paths when they were
+// rendered from key, and reports whether it did.
+func (b *builder) reuse(key string, paths ...string) bool {
+	for _, p := range paths {
+		if b.prev.keys[p] != key || b.prev.files[p] == nil {
+			return false
+		}
+	}
+	for _, p := range paths {
+		b.next.files[p], b.next.keys[p] = b.prev.files[p], key
+	}
+	return true
+}
+
+// put adds one document at path, keeping the previous resource when the
+// bytes and the way they are served are the same.
+func (b *builder) put(path, key string, want resource, body []byte, updated time.Time) {
+	old := b.prev.files[path]
+	res := newResource(old, want.contentType, body, updated, b.now)
+	if res.feed != want.feed || res.self != want.self || res.cacheControl != want.cacheControl {
+		c := *res
+		c.feed, c.self, c.cacheControl = want.feed, want.self, want.cacheControl
+		res = &c
+	}
+	b.next.files[path], b.next.keys[path] = res, key
+}
+
+// putFeed adds the three documents of the feed at path (without extension).
+func (b *builder) putFeed(path, key string, docs Documents, cacheControl string) {
+	types := []string{atomType, rssType, jsonType}
+	for i, body := range [][]byte{docs.Atom, docs.RSS, docs.JSON} {
+		ext := feedExts[i]
+		b.put(path+"."+ext, key, resource{
+			contentType:  types[i],
+			feed:         true,
+			self:         docURL(b.h.site.BaseURL, path, ext),
+			cacheControl: cacheControl,
+		}, body, docs.Updated)
+	}
+}
+
+// formatPaths returns the served paths of the three documents at path.
+func formatPaths(path string) []string {
+	return []string{path + ".atom", path + ".rss", path + ".json"}
+}
+
+// fit renders the newest of items, up to limit, that keep each format
+// under the byte cap, one at least; info describes the document showing
+// the first n items. It returns the documents and how many items they show.
+func (b *builder) fit(items []content.Article, limit int, info func(n int) docInfo) (Documents, int, error) {
+	n := min(len(items), limit)
+	for {
+		docs, err := render(b.h.site, info(n), items[:n])
+		if err != nil {
+			return Documents{}, 0, err
+		}
+		size := max(len(docs.Atom), len(docs.RSS), len(docs.JSON))
+		if b.h.maxBytes <= 0 || size <= b.h.maxBytes || n <= 1 {
+			return docs, n, nil
+		}
+		// Shrink in proportion to the excess, by one item at least.
+		n = max(1, min(n-1, n*b.h.maxBytes/size))
+	}
+}
+
+// mainFeed adds the main feed and returns how many articles it shows.
+func (b *builder) mainFeed(published []content.Article, tombstones []tombstone) (int, error) {
+	h := b.h
+	docs, n, err := b.fit(published, h.limit, func(n int) docInfo {
+		return mainInfo(archivePageCount(len(published)-n, h.limit), h.hubs, tombstones)
+	})
+	if err != nil {
+		return 0, err
+	}
+	b.putFeed(mainFeedPath, "", docs, "")
+	return n, nil
+}
+
+// archives adds the archive pages, oldest first; sealed pages (all but
+// the newest) are served as immutable.
+func (b *builder) archives(pages [][]content.Article) error {
+	for i, page := range pages {
+		n := i + 1
+		info := archiveInfo(n, len(pages), b.h.hubs)
+		path := archivePath(n)
+		key := docKey(info, page)
+		if b.reuse(key, formatPaths(path)...) {
+			continue
+		}
+		docs, err := render(b.h.site, info, page)
+		if err != nil {
+			return fmt.Errorf("archive page %d: %w", n, err)
+		}
+		cacheControl := ""
+		if n < len(pages) {
+			cacheControl = immutableCacheControl
+		}
+		b.putFeed(path, key, docs, cacheControl)
+	}
+	return nil
+}
+
+// tags adds each tag's feeds: its newest Limit articles, complete when
+// they are all of them.
+func (b *builder) tags(groups []tagGroup) error {
+	h := b.h
+	for _, g := range groups {
+		path := tagPath(g.slug)
+		info := func(n int) docInfo {
+			i := docInfo{path: path, id: docURL(h.site.BaseURL, path, "atom"), title: g.name, hubs: h.hubs}
+			if n == len(g.articles) {
+				i.history = historyComplete
+			}
+			return i
+		}
+		shown := g.articles[:min(len(g.articles), h.limit)]
+		key := docKey(info(len(shown)), shown) + strconv.FormatBool(len(shown) < len(g.articles))
+		if b.reuse(key, formatPaths(path)...) {
+			continue
+		}
+		docs, _, err := b.fit(g.articles, h.limit, info)
+		if err != nil {
+			return fmt.Errorf("tag %q: %w", g.name, err)
+		}
+		b.putFeed(path, key, docs, "")
+	}
+	return nil
+}
+
+// htmlPages adds the index and the article pages.
+func (b *builder) htmlPages(published []content.Article, tags []tagGroup) error {
+	h := b.h
+	index, err := renderIndex(h.site, published, tags)
+	if err != nil {
+		return err
+	}
+	b.put("", "", resource{contentType: htmlType}, index, newestUpdated(published))
+	for _, a := range published {
+		path := "articles/" + a.Slug
+		if _, dup := b.next.files[path]; dup {
 			// Newest first, so the newer article keeps the URL.
 			h.log.Warn("duplicate article slug; older article has no page", "slug", a.Slug, "path", a.Path)
 			continue
 		}
 		// An unchanged article keeps its page: a change costs work for what changed only.
-		key := pageKey(a)
-		if prev.pageKeys[a.Slug] == key {
-			next.pages[a.Slug], next.pageKeys[a.Slug] = prev.pages[a.Slug], key
+		key := articleKey(a)
+		if b.reuse(key, path) {
 			continue
 		}
 		page, err := renderArticle(h.site, a)
 		if err != nil {
-			return fmt.Errorf("feed: update: article %q: %w", a.Path, err)
+			return fmt.Errorf("article %q: %w", a.Path, err)
 		}
-		next.pages[a.Slug] = newResource(prev.pages[a.Slug], htmlType, page, a.Updated, now)
-		next.pageKeys[a.Slug] = key
+		b.put(path, key, resource{contentType: htmlType}, page, a.Updated)
 	}
-	h.current.Store(next)
-	h.log.Debug("feed version updated", "articles", len(published), "feed_items", min(len(published), h.limit))
 	return nil
-}
-
-// pageKey identifies everything an article page is rendered from.
-func pageKey(a content.Article) string {
-	return strings.Join([]string{a.ID, a.Hash, a.Slug, a.Title, strconv.Itoa(len(a.HTML)), a.Published.String(), a.Updated.String()}, "\x00")
 }
 
 // SetReady marks the first scan as done: /healthz answers 200 from then on,
@@ -188,40 +563,61 @@ func (h *Handler) SetReady() {
 	h.ready.Store(true)
 }
 
-// ServeHTTP routes a request to the feeds, their style sheet, the pages or
-// the health check.
+// ServeHTTP routes a request to the feeds, their style sheet, the pages,
+// the health check or the metrics, and counts it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	h.mux.ServeHTTP(w, r)
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	h.mux.ServeHTTP(rec, r)
+	// The mux sets the matched pattern on r: a route label of bounded cardinality.
+	h.metrics.countRequest(r.Pattern, rec.status)
 }
 
-// serve returns a handler that serves the resource pick selects from the
-// current version, or 404 when pick finds none.
-func (h *Handler) serve(pick func(*version, *http.Request) *resource) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		v := h.current.Load()
-		if v == nil {
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, "starting: articles not read yet", http.StatusServiceUnavailable)
-			return
-		}
-		res := pick(v, r)
-		if res == nil {
-			http.NotFound(w, r)
-			return
-		}
-		h.send(w, r, res)
+// Registry returns the Prometheus registry behind /metrics, so that the
+// caller can register its own collectors (watcher events, hub pings).
+func (h *Handler) Registry() *prometheus.Registry {
+	return h.metrics.registry
+}
+
+// serveFile serves the current version's document at the request's path,
+// or 404 when there is none.
+func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request) {
+	v := h.current.Load()
+	if v == nil {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "starting: articles not read yet", http.StatusServiceUnavailable)
+		return
 	}
+	res := v.files[strings.TrimPrefix(r.URL.Path, "/")]
+	if res == nil {
+		http.NotFound(w, r)
+		return
+	}
+	if res.feed && h.limiter != nil && r.Method == http.MethodGet && !conditional(r) {
+		if wait, ok := h.limiter.allow(clientIP(r)+" "+r.URL.Path, h.now()); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+			http.Error(w, "polled too often: send If-None-Match or If-Modified-Since, or wait", http.StatusTooManyRequests)
+			return
+		}
+	}
+	h.send(w, r, res)
 }
 
 // send serves res with its headers, gzipped when the client accepts it.
 func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", res.contentType)
-	hdr.Set("Cache-Control", h.cacheControl)
+	hdr.Set("Cache-Control", cmp.Or(res.cacheControl, h.cacheControl))
 	hdr.Add("Vary", "Accept-Encoding")
 	if res.html {
 		hdr.Set("Content-Security-Policy", pageCSP)
+	}
+	if res.feed && len(h.hubs) > 0 {
+		// WebSub discovery (W3C WebSub, section 4).
+		for _, hub := range h.hubs {
+			hdr.Add("Link", "<"+hub+">; rel=\"hub\"")
+		}
+		hdr.Add("Link", "<"+res.self+">; rel=\"self\"")
 	}
 	body, etag := res.body, res.etag
 	if acceptsGzip(r.Header.Values("Accept-Encoding")) {

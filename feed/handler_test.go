@@ -78,6 +78,7 @@ func newServer(t testing.TB, h *Handler) (*httptest.Server, *http.Client) {
 func newUpdated(t testing.TB, opts Options, articles []content.Article) (*Handler, *httptest.Server, *http.Client) {
 	t.Helper()
 	h := NewHandler(testSite(t), opts)
+	t.Cleanup(func() { h.Close() })
 	if err := h.Update(articles); err != nil {
 		t.Fatalf("Update: %v", err)
 	}

@@ -57,6 +57,12 @@ pre { overflow-x: auto; }
 </li>
 {{end}}</ol>
 {{else}}<p>Nothing published yet.</p>
+{{end}}{{with .Tags}}<section>
+<h2>Tags</h2>
+<ul class="taglist">
+{{range .}}<li>{{.Name}} ({{.Count}}): <a href="{{.Atom}}" type="application/atom+xml">Atom</a> · <a href="{{.RSS}}" type="application/rss+xml">RSS</a> · <a href="{{.JSON}}" type="application/feed+json">JSON Feed</a></li>
+{{end}}</ul>
+</section>
 {{end}}</main>
 </body>
 </html>
@@ -94,6 +100,13 @@ type indexItem struct {
 	Published           time.Time
 }
 
+// indexTag is one tag as the index lists it, with its feeds.
+type indexTag struct {
+	Name            string
+	Count           int
+	Atom, RSS, JSON string
+}
+
 // indexPage is the data of the "index" template.
 type indexPage struct {
 	Site     Site
@@ -101,6 +114,7 @@ type indexPage struct {
 	Lang     string
 	Feeds    []feedLink
 	Articles []indexItem
+	Tags     []indexTag
 }
 
 // articlePage is the data of the "article" template.
@@ -126,8 +140,9 @@ func feedLinks(site Site) []feedLink {
 	}
 }
 
-// renderIndex renders the HTML page listing articles in the given order.
-func renderIndex(site Site, articles []content.Article) ([]byte, error) {
+// renderIndex renders the HTML page listing articles in the given order,
+// then the tags with their feeds.
+func renderIndex(site Site, articles []content.Article, tags []tagGroup) ([]byte, error) {
 	data := indexPage{
 		Site:     site,
 		Title:    siteTitle(site),
@@ -142,6 +157,16 @@ func renderIndex(site Site, articles []content.Article) ([]byte, error) {
 			Summary:   a.Summary,
 			Published: a.Published,
 		}
+	}
+	for _, t := range tags {
+		p := tagPath(t.slug)
+		data.Tags = append(data.Tags, indexTag{
+			Name:  t.name,
+			Count: len(t.articles),
+			Atom:  docURL(site.BaseURL, p, "atom"),
+			RSS:   docURL(site.BaseURL, p, "rss"),
+			JSON:  docURL(site.BaseURL, p, "json"),
+		})
 	}
 	return execute("index", data)
 }

@@ -43,6 +43,9 @@ const (
 	dublinCoreNS  = "http://purl.org/dc/elements/1.1/"
 	atomMediaType = "application/atom+xml"
 	rssMediaType  = "application/rss+xml"
+	historyNS     = "http://purl.org/syndication/history/1.0" // RFC 5005
+	tombstonesNS  = "http://purl.org/atompub/tombstones/1.0"  // RFC 6721
+	rfc5005URL    = "https://www.rfc-editor.org/rfc/rfc5005"
 )
 
 // emptyFeedUpdated is the Atom feed's updated date when there are no
@@ -56,10 +59,57 @@ var emptyFeedUpdated = time.Unix(0, 0).UTC()
 // non-empty id unique within the feed, and the same input always gives the
 // same bytes. Atom and RSS name <base>feed.xsl as their browser style sheet.
 func Render(site Site, articles []content.Article) (Documents, error) {
+	return render(site, docInfo{path: mainFeedPath}, articles)
+}
+
+// mainFeedPath is the served path of the main feed, without its extension.
+const mainFeedPath = "feed"
+
+// history is the RFC 5005 kind of a feed document.
+type history int
+
+const (
+	historyNone     history = iota // a partial view, such as a tag's feed
+	historyComplete                // fh:complete: the document holds every entry
+	historyArchive                 // fh:archive: one archive document of the feed
+)
+
+// docLink is a link from one feed document to another of the same kind,
+// in the same format: rel is an RFC 5005 relation.
+type docLink struct {
+	rel, path string // path without extension, as in docInfo
+}
+
+// tombstone is an RFC 6721 deleted entry: the feed id it had and when it went.
+type tombstone struct {
+	ref  string
+	when time.Time
+}
+
+// docInfo is what sets one feed document apart from the others of a site.
+// Its zero value but for path is a plain feed.
+type docInfo struct {
+	path       string      // served path without extension: "feed", "archive/3", "tags/go"
+	id         string      // feed id; the site's when empty
+	title      string      // appended to the site title when not empty
+	history    history     // RFC 5005 marker
+	links      []docLink   // RFC 5005 links to the feed's other documents
+	hubs       []string    // WebSub hubs announced in the document
+	tombstones []tombstone // Atom only
+}
+
+// docURL returns the absolute URL of the document at path in one format.
+func docURL(base *url.URL, path, ext string) string {
+	return resolve(base, strings.Split(path+"."+ext, "/"))
+}
+
+// render renders the articles, in the given order, as the three documents
+// that info describes.
+func render(site Site, info docInfo, articles []content.Article) (Documents, error) {
 	if site.BaseURL == nil || !site.BaseURL.IsAbs() {
 		return Documents{}, errors.New("render feeds: site base URL must be absolute")
 	}
-	ch := newChannel(site)
+	ch := newChannel(site, info)
 	entries := make([]entry, len(articles))
 	ids := make(map[string]bool, len(articles))
 	for i, a := range articles {
@@ -134,21 +184,25 @@ type channel struct {
 	home, atomURL, rssURL, jsonURL       string
 	stylesheetURL                        string
 	updated                              time.Time // newest entry update; zero when none
+	base                                 *url.URL
+	info                                 docInfo
 }
 
-func newChannel(site Site) channel {
+func newChannel(site Site, info docInfo) channel {
 	home := FeedURL(site.BaseURL, "")
 	ch := channel{
-		id:            xmlText(site.ID),
+		id:            xmlText(cmp.Or(info.id, site.ID)),
 		title:         xmlText(site.Title),
 		description:   xmlText(site.Description),
 		author:        xmlText(site.Author),
 		lang:          languageTag(site.Language),
 		home:          home,
-		atomURL:       FeedURL(site.BaseURL, "feed.atom"),
-		rssURL:        FeedURL(site.BaseURL, "feed.rss"),
-		jsonURL:       FeedURL(site.BaseURL, "feed.json"),
+		atomURL:       docURL(site.BaseURL, info.path, "atom"),
+		rssURL:        docURL(site.BaseURL, info.path, "rss"),
+		jsonURL:       docURL(site.BaseURL, info.path, "json"),
 		stylesheetURL: FeedURL(site.BaseURL, StylesheetName),
+		base:          site.BaseURL,
+		info:          info,
 	}
 	if ch.id == "" {
 		ch.id = home
@@ -157,9 +211,41 @@ func newChannel(site Site) channel {
 		ch.title = site.BaseURL.Host
 	}
 	if ch.author == "" {
+		// The site's name, not the tag's or the page's.
 		ch.author = ch.title
 	}
+	if t := xmlText(info.title); t != "" {
+		ch.title += ": " + t
+	}
 	return ch
+}
+
+// links returns the document's RFC 5005 links, then its hubs, as Atom links
+// to documents of the format with extension ext and media type.
+func (ch channel) links(ext, mediaType string) []feeds.AtomLink {
+	var links []feeds.AtomLink
+	for _, l := range ch.info.links {
+		links = append(links, feeds.AtomLink{Href: docURL(ch.base, l.path, ext), Rel: l.rel, Type: mediaType})
+	}
+	for _, hub := range ch.info.hubs {
+		links = append(links, feeds.AtomLink{Href: xmlText(hub), Rel: "hub"})
+	}
+	return links
+}
+
+// marker is the empty element of an RFC 5005 marker such as fh:archive.
+type marker struct{}
+
+// historyMarkers returns the fh:complete and fh:archive elements of the
+// document, nil when it has none, and the namespace to declare for them.
+func (ch channel) historyMarkers() (complete, archive *marker, ns string) {
+	switch ch.info.history {
+	case historyComplete:
+		return &marker{}, nil, historyNS
+	case historyArchive:
+		return nil, &marker{}, historyNS
+	}
+	return nil, nil, ""
 }
 
 // gorillaFeed builds the library's generic feed. Ids are always set so the
@@ -320,14 +406,27 @@ func encodeXML(v any, stylesheetURL string) ([]byte, error) {
 type atomFeed struct {
 	XMLName  xml.Name `xml:"feed"`
 	Xmlns    string   `xml:"xmlns,attr"`
+	FHNS     string   `xml:"xmlns:fh,attr,omitempty"`
+	AtNS     string   `xml:"xmlns:at,attr,omitempty"`
 	Lang     string   `xml:"http://www.w3.org/XML/1998/namespace lang,attr,omitempty"`
 	ID       string   `xml:"id"`
 	Title    string   `xml:"title"`
 	Subtitle string   `xml:"subtitle,omitempty"`
 	Updated  string   `xml:"updated"`
 	Links    []feeds.AtomLink
+	Complete *marker `xml:"fh:complete"`
+	Archive  *marker `xml:"fh:archive"`
 	Author   *feeds.AtomAuthor
-	Entries  []atomEntry
+	// Before the entries: RFC 4287's schema wants entries last.
+	Deleted []atomDeletedEntry
+	Entries []atomEntry
+}
+
+// atomDeletedEntry is an RFC 6721 tombstone.
+type atomDeletedEntry struct {
+	XMLName xml.Name `xml:"at:deleted-entry"`
+	Ref     string   `xml:"ref,attr"`
+	When    string   `xml:"when,attr"`
 }
 
 // atomEntry is gorilla's AtomEntry plus xml:lang, the published date and
@@ -357,19 +456,27 @@ func renderAtom(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
 	if updated == "" {
 		updated = emptyFeedUpdated.Format(time.RFC3339)
 	}
+	complete, archive, fhNS := ch.historyMarkers()
 	doc := atomFeed{
 		Xmlns:    g.Xmlns,
+		FHNS:     fhNS,
 		Lang:     ch.lang,
 		ID:       ch.id,
 		Title:    g.Title,
 		Subtitle: g.Subtitle,
 		Updated:  updated,
-		Links: []feeds.AtomLink{
+		Links: append([]feeds.AtomLink{
 			{Href: ch.atomURL, Rel: "self", Type: atomMediaType},
 			{Href: g.Link.Href, Rel: "alternate", Type: "text/html"},
-		},
-		Author:  g.Author,
-		Entries: make([]atomEntry, len(g.Entries)),
+		}, ch.links("atom", atomMediaType)...),
+		Complete: complete,
+		Archive:  archive,
+		Author:   g.Author,
+		Entries:  make([]atomEntry, len(g.Entries)),
+	}
+	for _, t := range ch.info.tombstones {
+		doc.AtNS = tombstonesNS
+		doc.Deleted = append(doc.Deleted, atomDeletedEntry{Ref: xmlText(t.ref), When: feedTime(t.when).Format(time.RFC3339)})
 	}
 	for i, ge := range g.Entries {
 		e := entries[i]
@@ -410,26 +517,30 @@ type rssDocument struct {
 	ContentNS string   `xml:"xmlns:content,attr"`
 	AtomNS    string   `xml:"xmlns:atom,attr"`
 	DCNS      string   `xml:"xmlns:dc,attr"`
+	FHNS      string   `xml:"xmlns:fh,attr,omitempty"`
 	Channel   rssChannel
 }
 
-// rssChannel is the subset of gorilla's RssFeed we fill, plus atom:link.
+// rssChannel is the subset of gorilla's RssFeed we fill, plus atom:link
+// elements and the RFC 5005 markers (its appendix B puts them in channel).
 type rssChannel struct {
-	XMLName       xml.Name    `xml:"channel"`
-	Title         string      `xml:"title"`
-	Link          string      `xml:"link"`
-	Description   string      `xml:"description"`
-	AtomLink      rssAtomLink `xml:"atom:link"`
-	Language      string      `xml:"language,omitempty"`
-	PubDate       string      `xml:"pubDate,omitempty"`
-	LastBuildDate string      `xml:"lastBuildDate,omitempty"`
+	XMLName       xml.Name      `xml:"channel"`
+	Title         string        `xml:"title"`
+	Link          string        `xml:"link"`
+	Description   string        `xml:"description"`
+	AtomLinks     []rssAtomLink `xml:"atom:link"`
+	Complete      *marker       `xml:"fh:complete"`
+	Archive       *marker       `xml:"fh:archive"`
+	Language      string        `xml:"language,omitempty"`
+	PubDate       string        `xml:"pubDate,omitempty"`
+	LastBuildDate string        `xml:"lastBuildDate,omitempty"`
 	Items         []rssItem
 }
 
 type rssAtomLink struct {
 	Href string `xml:"href,attr"`
 	Rel  string `xml:"rel,attr"`
-	Type string `xml:"type,attr"`
+	Type string `xml:"type,attr,omitempty"`
 }
 
 // rssItem is gorilla's RssItem with dc:creator instead of author (which
@@ -452,16 +563,24 @@ func renderRSS(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
 	if description == "" {
 		description = g.Title
 	}
+	complete, archive, fhNS := ch.historyMarkers()
+	atomLinks := []rssAtomLink{{Href: ch.rssURL, Rel: "self", Type: rssMediaType}}
+	for _, l := range ch.links("rss", rssMediaType) {
+		atomLinks = append(atomLinks, rssAtomLink{Href: l.Href, Rel: l.Rel, Type: l.Type})
+	}
 	doc := rssDocument{
 		Version:   "2.0",
 		ContentNS: rssContentNS,
 		AtomNS:    atomNS,
 		DCNS:      dublinCoreNS,
+		FHNS:      fhNS,
 		Channel: rssChannel{
 			Title:         g.Title,
 			Link:          g.Link,
 			Description:   description,
-			AtomLink:      rssAtomLink{Href: ch.rssURL, Rel: "self", Type: rssMediaType},
+			AtomLinks:     atomLinks,
+			Complete:      complete,
+			Archive:       archive,
 			Language:      ch.lang,
 			PubDate:       g.PubDate,
 			LastBuildDate: g.LastBuildDate,
@@ -489,7 +608,20 @@ func renderRSS(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
 // without the "author" members that JSON Feed 1.1 deprecates.
 type jsonFeed struct {
 	*feeds.JSONFeed
-	Items []jsonItem `json:"items"`
+	Items   []jsonItem   `json:"items"`
+	Archive *jsonArchive `json:"_archive,omitempty"`
+}
+
+// jsonArchive is a JSON Feed extension object carrying what RFC 5005 says
+// in Atom: whether the document is complete or an archive page, and the
+// URLs of the current feed and of the neighbouring archive pages.
+type jsonArchive struct {
+	About       string `json:"about"`
+	Complete    bool   `json:"complete,omitempty"`
+	Archive     bool   `json:"archive,omitempty"`
+	Current     string `json:"current,omitempty"`
+	PrevArchive string `json:"prev_archive,omitempty"`
+	NextArchive string `json:"next_archive,omitempty"`
 }
 
 // jsonItem is gorilla's JSONItem plus the item's language.
@@ -503,7 +635,30 @@ func renderJSON(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
 	g.FeedUrl = ch.jsonURL
 	g.Language = ch.lang
 	g.Author = nil
+	for _, hub := range ch.info.hubs {
+		g.Hubs = append(g.Hubs, &feeds.JSONHub{Type: "WebSub", Url: hub})
+	}
 	doc := jsonFeed{JSONFeed: g, Items: make([]jsonItem, len(g.Items))}
+	if ch.info.history != historyNone || len(ch.info.links) > 0 {
+		ext := &jsonArchive{
+			About:    rfc5005URL,
+			Complete: ch.info.history == historyComplete,
+			Archive:  ch.info.history == historyArchive,
+		}
+		for _, l := range ch.info.links {
+			u := docURL(ch.base, l.path, "json")
+			switch l.rel {
+			case "current":
+				ext.Current = u
+			case "prev-archive":
+				// JSON Feed pages with next_url, towards older items.
+				ext.PrevArchive, g.NextUrl = u, u
+			case "next-archive":
+				ext.NextArchive = u
+			}
+		}
+		doc.Archive = ext
+	}
 	for i, gi := range g.Items {
 		e := entries[i]
 		gi.Tags = e.tags

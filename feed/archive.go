@@ -1,0 +1,186 @@
+package feed
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/dropfeed/dropfeed/content"
+)
+
+// How the feed is split into documents (RFC 5005, "archived feeds"):
+//
+// The published articles, oldest first, are cut into pages of Limit items:
+// page 1 holds the oldest. The main feed holds the newest Limit items (fewer
+// when the byte cap bites) and every older article is on exactly one page.
+// Only the newest page can be incomplete. A page is sealed once a newer page
+// exists: its set of articles and its links are then final, so it is served
+// as immutable. New articles only ever fill the newest page, so sealed pages
+// keep their bytes; only an edit or a deletion of one of their own articles,
+// or an article dated before them, changes them.
+
+// archivePath is the served path, without extension, of archive page n.
+func archivePath(n int) string {
+	return "archive/" + strconv.Itoa(n)
+}
+
+// archivePages cuts the archived articles, given newest first, into pages
+// of size items, oldest page first; each page lists its articles newest
+// first, as every feed does.
+func archivePages(archived []content.Article, size int) [][]content.Article {
+	var pages [][]content.Article
+	for end := len(archived); end > 0; end -= size {
+		page := slices.Clone(archived[max(0, end-size):end])
+		pages = append(pages, page)
+	}
+	return pages
+}
+
+// archivePageCount is how many pages n archived articles fill.
+func archivePageCount(n, size int) int {
+	return (n + size - 1) / size
+}
+
+// mainInfo describes the main feed when pages archive pages exist.
+func mainInfo(pages int, hubs []string, tombstones []tombstone) docInfo {
+	info := docInfo{path: mainFeedPath, hubs: hubs, tombstones: tombstones, history: historyComplete}
+	if pages > 0 {
+		info.history = historyNone
+		info.links = []docLink{{rel: "prev-archive", path: archivePath(pages)}}
+	}
+	return info
+}
+
+// archiveInfo describes archive page n of pages.
+func archiveInfo(n, pages int, hubs []string) docInfo {
+	info := docInfo{
+		path:    archivePath(n),
+		history: historyArchive,
+		hubs:    hubs,
+		links:   []docLink{{rel: "current", path: mainFeedPath}},
+	}
+	if n > 1 {
+		info.links = append(info.links, docLink{rel: "prev-archive", path: archivePath(n - 1)})
+	}
+	if n < pages {
+		info.links = append(info.links, docLink{rel: "next-archive", path: archivePath(n + 1)})
+	}
+	return info
+}
+
+// tagGroup is the articles sharing one tag, as its feed shows them.
+type tagGroup struct {
+	slug     string            // URL name: /tags/<slug>.atom
+	name     string            // the spelling of the newest article that has it
+	articles []content.Article // newest first
+}
+
+// tagPath is the served path, without extension, of a tag's feeds.
+func tagPath(slug string) string {
+	return "tags/" + slug
+}
+
+// groupTags groups the published articles, newest first, by tag slug, so
+// that tags differing in case or punctuation only share one feed. Tags
+// without a letter or digit have no feed. Groups are sorted by slug.
+func groupTags(published []content.Article) []tagGroup {
+	bySlug := map[string]*tagGroup{}
+	for _, a := range published {
+		seen := map[string]bool{}
+		for _, t := range a.Tags {
+			name := strings.TrimSpace(xmlText(t))
+			slug := tagSlug(name)
+			if slug == "" || seen[slug] {
+				continue
+			}
+			seen[slug] = true
+			g := bySlug[slug]
+			if g == nil {
+				g = &tagGroup{slug: slug, name: name}
+				bySlug[slug] = g
+			}
+			g.articles = append(g.articles, a)
+		}
+	}
+	groups := make([]tagGroup, 0, len(bySlug))
+	for _, g := range bySlug {
+		groups = append(groups, *g)
+	}
+	slices.SortFunc(groups, func(a, b tagGroup) int { return cmp.Compare(a.slug, b.slug) })
+	return groups
+}
+
+// maxTagSlug bounds a tag slug in bytes, well under file name limits.
+const maxTagSlug = 100
+
+// tagFold folds case for grouping tags; it is immutable once built.
+var tagFold = cases.Fold()
+
+// tagSlug returns the URL name of a tag: its letters and digits, case
+// folded and in NFC, every other run of characters as one "-", without a
+// leading or trailing "-". It never holds "/", "." or anything a URL or a
+// file name would need to escape, so it is safe as one path segment.
+func tagSlug(tag string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range norm.NFC.String(tagFold.String(tag)) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			if b.Len()+utf8.RuneLen(r) > maxTagSlug {
+				break
+			}
+			b.WriteRune(r)
+			continue
+		}
+		dash = true
+	}
+	return b.String()
+}
+
+// articleKey identifies everything the documents show of an article. The
+// file hash stands for the body when there is one: hashing every body on
+// every update would cost more than it saves.
+func articleKey(a content.Article) string {
+	body := a.HTML
+	if a.Hash != "" {
+		body = strconv.Itoa(len(a.HTML))
+	}
+	return strings.Join([]string{
+		a.ID, a.Hash, a.Slug, a.Title, a.Summary, a.Author, a.Language,
+		strings.Join(a.Tags, "\x01"), a.Published.String(), a.Updated.String(), body,
+	}, "\x00")
+}
+
+// docKey identifies what a feed document is rendered from: its description
+// and its articles. Equal keys give equal bytes, so the document is reused.
+func docKey(info docInfo, articles []content.Article) string {
+	h := sha256.New()
+	parts := []string{info.path, info.id, info.title, strconv.Itoa(int(info.history))}
+	for _, l := range info.links {
+		parts = append(parts, l.rel, l.path)
+	}
+	parts = append(parts, info.hubs...)
+	for _, t := range info.tombstones {
+		parts = append(parts, t.ref, t.when.String())
+	}
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	for _, a := range articles {
+		h.Write([]byte(articleKey(a)))
+		h.Write([]byte{1})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,50 @@
+package feed
+
+import (
+	"io/fs"
+	"strings"
+	"time"
+)
+
+// File is one served document, for writing a static copy of the site.
+// Its byte slices are shared with the Handler and must not be modified.
+type File struct {
+	Body        []byte    // the bytes served to clients that do not accept gzip
+	Gzip        []byte    // the bytes served with Content-Encoding: gzip
+	ContentType string    // the Content-Type header
+	ModTime     time.Time // the Last-Modified time
+}
+
+// Files returns every document the Handler serves, by the slash-separated
+// path a static host should serve it from: feed.atom, feed.rss, feed.json,
+// feed.xsl, archive/N.*, tags/<tag>.*, index.html for "/", and
+// articles/<slug>.html for /articles/<slug> (the "pretty URL" that GitHub
+// Pages, Netlify and Cloudflare Pages serve, and nginx with
+// try_files $uri.html). The bytes are exactly those served. Before the first
+// successful Update it holds the style sheet only. Paths that would not be
+// safe to write (fs.ValidPath) are left out.
+func (h *Handler) Files() map[string]File {
+	files := map[string]File{StylesheetName: h.stylesheet.file()}
+	v := h.current.Load()
+	if v == nil {
+		return files
+	}
+	for path, res := range v.files {
+		switch {
+		case path == "":
+			path = "index.html"
+		case strings.HasPrefix(path, "articles/"):
+			path += ".html"
+		}
+		if !fs.ValidPath(path) {
+			h.log.Warn("not exported: unsafe path", "path", path)
+			continue
+		}
+		files[path] = res.file()
+	}
+	return files
+}
+
+func (r *resource) file() File {
+	return File{Body: r.body, Gzip: r.gz, ContentType: r.contentType, ModTime: r.modTime}
+}
