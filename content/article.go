@@ -104,7 +104,7 @@ func ParseIn(name string, data []byte, known Boilerplate) (Parsed, error) {
 	if err != nil {
 		return Parsed{}, err
 	}
-	if strings.TrimSpace(cleanText(text)) == "" {
+	if strings.TrimSpace(CleanText(text)) == "" {
 		return Parsed{}, ErrEmpty
 	}
 	var p Parsed
@@ -122,11 +122,11 @@ func ParseIn(name string, data []byte, known Boilerplate) (Parsed, error) {
 	if warn != "" {
 		p.Warnings = append([]string{warn}, p.Warnings...)
 	}
-	p.Title = strings.TrimSpace(cleanText(p.Title))
-	p.Summary = cleanText(p.Summary)
-	p.HTML = cleanText(p.HTML)
-	p.Author = cleanText(p.Author)
-	p.ID = strings.TrimSpace(cleanText(p.ID))
+	p.Title = strings.TrimSpace(CleanText(p.Title))
+	p.Summary = CleanText(p.Summary)
+	p.HTML = CleanText(p.HTML)
+	p.Author = CleanText(p.Author)
+	p.ID = strings.TrimSpace(CleanText(p.ID))
 	p.Tags = cleanTags(p.Tags)
 	p.Date = feedDate("date", p.Date, &p.Warnings)
 	p.Updated = feedDate("updated date", p.Updated, &p.Warnings)
@@ -228,10 +228,12 @@ func utf8Counts(data []byte) (good, bad int) {
 	return good, bad
 }
 
-// cleanText makes s safe for every feed format: valid UTF-8 without the
-// characters XML 1.0 forbids (C0 controls but tab/newline/CR, U+FFFE/U+FFFF,
-// lone surrogates). Carriage returns are normalised away.
-func cleanText(s string) string {
+// CleanText makes s safe for every feed format: valid UTF-8 without the
+// characters XML 1.0 forbids or discourages (C0 controls but tab and
+// newline, DEL, C1 controls, U+FFFE/U+FFFF). Line breaks become "\n".
+// Parse applies it to every field; package feed applies it again to
+// whatever it is given, so no caller can make a feed invalid.
+func CleanText(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.Map(func(r rune) rune {
@@ -253,7 +255,7 @@ func cleanTags(tags []string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, t := range tags {
-		t = strings.TrimSpace(cleanText(t))
+		t = strings.TrimSpace(CleanText(t))
 		if t == "" || seen[strings.ToLower(t)] {
 			continue
 		}

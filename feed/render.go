@@ -338,26 +338,9 @@ func feedTime(t time.Time) time.Time {
 	return t.Truncate(time.Second)
 }
 
-// xmlText returns s as valid UTF-8 without the characters XML 1.0 forbids
-// or discourages (C0 controls but tab and newline, DEL, C1 controls,
-// U+FFFE, U+FFFF), with line breaks normalised to "\n". It repeats
-// content's cleaning because the feeds must stay well-formed whatever
-// strings they are given.
-func xmlText(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\t' || r == '\n':
-			return r
-		case r == '\r':
-			return '\n'
-		case r < 0x20, r >= 0x7F && r <= 0x9F, r == 0xFFFE, r == 0xFFFF:
-			return -1
-		}
-		return r
-	}, s)
-}
+// xmlText is content.CleanText: the feeds must stay well-formed whatever
+// strings they are given, not only those Parse produced.
+func xmlText(s string) string { return content.CleanText(s) }
 
 // languageTag returns the canonical form of a BCP 47 tag, or "" when s is
 // empty or not a well-formed tag, so no format ever carries a bad language.
