@@ -12,11 +12,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dropfeed/dropfeed/feed"
 )
 
-// Config is everything `dropfeed serve` can be told, from flags or from
-// DROPFEED_* environment variables (a flag wins over its variable).
+// Config is everything `dropfeed serve` and `dropfeed build` can be told,
+// from flags, DROPFEED_* environment variables or a config file (a flag
+// wins over its variable, which wins over the file).
 type Config struct {
+	ConfigFile  string
 	Dir         string
 	Addr        string
 	BaseURL     string
@@ -34,12 +38,22 @@ type Config struct {
 	Poll           time.Duration // walk the folder this often instead of using inotify; 0 uses inotify
 	Rescan         time.Duration // full reconciliation scan this often; 0 never
 	FollowSymlinks bool
+
+	Hubs         hubList       // WebSub hubs to announce and notify
+	MaxFeedBytes byteSize      // cap on the main and tag feeds; 0 means no cap
+	TombstoneTTL time.Duration // how long deleted articles are announced; 0 means not at all
+	RateLimit    time.Duration // least time between unconditional polls by one client; 0 is off
+
+	Out   string // build: the output folder
+	Watch bool   // build: keep the output up to date
+	Ping  bool   // build: notify the hubs after each output swap
 }
 
-// flags registers every setting on fs, with its default.
-func (c *Config) flags(fs *flag.FlagSet) {
+// siteFlags registers the settings that serve and build share, with their
+// defaults: what is published, and how the folder is read and watched.
+func (c *Config) siteFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.ConfigFile, "config", "", "settings file, TOML (.toml) or YAML (.yaml, .yml), keys named like the flags")
 	fs.StringVar(&c.Dir, "dir", ".", "content folder to publish")
-	fs.StringVar(&c.Addr, "addr", ":8080", "address to listen on")
 	fs.StringVar(&c.BaseURL, "base-url", "http://localhost:8080/", "public URL of the site, used in links")
 	fs.StringVar(&c.Title, "title", "dropfeed", "feed title")
 	fs.StringVar(&c.Description, "description", "", "feed description (default: the title)")
@@ -47,9 +61,12 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Language, "language", "", "feed language, a BCP 47 tag such as en or pt-BR")
 	fs.IntVar(&c.Limit, "limit", 50, "items per feed")
 	fs.StringVar(&c.State, "state", "", "state file (default <dir>/.dropfeed/state.db)")
-	fs.DurationVar(&c.MaxAge, "max-age", 5*time.Minute, "Cache-Control max-age for feeds and pages")
 	c.MaxFileSize = 10 << 20
 	fs.Var(&c.MaxFileSize, "max-file-size", "largest article file read, e.g. 10MB")
+	c.MaxFeedBytes = 1 << 20
+	fs.Var(&c.MaxFeedBytes, "max-feed-bytes", "largest feed document, e.g. 1MB: the oldest items move to the archives\nuntil it fits (one item at least); 0 means no cap")
+	fs.DurationVar(&c.TombstoneTTL, "tombstone-ttl", 30*24*time.Hour, "how long a deleted article stays in the Atom feed as a deleted entry; 0 never")
+	fs.Var(&c.Hubs, "hub", "WebSub hub URL, announced in the feeds and notified of every change\n(repeat the flag, or give a comma-separated list)")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&c.Poll, "poll", 0, "look for changes by walking the folder this often, e.g. 2s, instead of inotify\n(for NFS, SMB, FUSE and Docker Desktop mounts, which send no events); 0 uses inotify")
@@ -57,27 +74,83 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.FollowSymlinks, "follow-symlinks", false, "enter symlinked folders, and read symlinks that lead outside the folder")
 }
 
+// serveFlags registers every setting of `dropfeed serve`, with its default.
+func (c *Config) serveFlags(fs *flag.FlagSet) {
+	c.siteFlags(fs)
+	fs.StringVar(&c.Addr, "addr", ":8080", "address to listen on")
+	fs.DurationVar(&c.MaxAge, "max-age", 5*time.Minute, "Cache-Control max-age for feeds and pages")
+	fs.DurationVar(&c.RateLimit, "rate-limit", 0, "answer 429 to a client that polls one feed unconditionally more often than this,\ne.g. 1m; conditional requests are never limited; 0 is off")
+}
+
+// buildFlags registers every setting of `dropfeed build`, with its default.
+func (c *Config) buildFlags(fs *flag.FlagSet) {
+	c.siteFlags(fs)
+	fs.StringVar(&c.Out, "out", "", "output folder, replaced as a whole on every build")
+	fs.BoolVar(&c.Watch, "watch", false, "keep the output up to date as files change, until interrupted")
+	fs.BoolVar(&c.Ping, "ping", true, "notify the --hub hubs once new output is in place; turn off when the output\nis uploaded elsewhere afterwards, and notify them after the upload")
+}
+
+// configKeys are the names a config file may set: every flag of serve and
+// build but --config itself. A command ignores the keys it has no flag for,
+// so that one file can serve both.
+func configKeys() map[string]bool {
+	keys := map[string]bool{}
+	for _, register := range []func(*Config, *flag.FlagSet){(*Config).serveFlags, (*Config).buildFlags} {
+		var c Config
+		fs := flag.NewFlagSet("", flag.ContinueOnError)
+		register(&c, fs)
+		fs.VisitAll(func(f *flag.Flag) { keys[f.Name] = true })
+	}
+	delete(keys, "config")
+	return keys
+}
+
 // parseFlags parses args into fs, then fills every flag not given on the
-// command line from its DROPFEED_<NAME> variable.
+// command line from its DROPFEED_<NAME> variable or, failing that, from
+// the config file named by --config (or DROPFEED_CONFIG) when fs has that
+// flag.
 func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	file, err := readConfigFile(fs, given, getenv)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
 		if given[f.Name] {
 			return
 		}
-		env := "DROPFEED_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		env := envName(f.Name)
 		if v := getenv(env); v != "" {
 			if err := fs.Set(f.Name, v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", env, err))
 			}
+			return
+		}
+		values, ok := file.values[f.Name]
+		if !ok {
+			return
+		}
+		if _, list := f.Value.(*hubList); !list && len(values) != 1 {
+			errs = append(errs, fmt.Errorf("%s: %s: a list; want one value", file.path, file.keys[f.Name]))
+			return
+		}
+		for _, v := range values {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %s: %w", file.path, file.keys[f.Name], err))
+			}
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// envName is the environment variable for a flag: DROPFEED_BASE_URL for base-url.
+func envName(flagName string) string {
+	return "DROPFEED_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
 // validate checks the settings once, naming the one that is wrong, and
@@ -110,6 +183,17 @@ func (c *Config) validate() (*url.URL, error) {
 	}
 	if c.MaxFileSize <= 0 {
 		return nil, errors.New("--max-file-size: must be positive")
+	}
+	if c.TombstoneTTL < 0 {
+		return nil, fmt.Errorf("--tombstone-ttl: %s; must not be negative (0 disables tombstones)", c.TombstoneTTL)
+	}
+	if c.RateLimit < 0 {
+		return nil, fmt.Errorf("--rate-limit: %s; must not be negative (0 is off)", c.RateLimit)
+	}
+	for _, hub := range c.Hubs {
+		if u, err := url.Parse(hub); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--hub: %q is not an absolute http(s) URL", hub)
+		}
 	}
 	if c.Poll < 0 {
 		return nil, fmt.Errorf("--poll: %s; must not be negative", c.Poll)
@@ -174,4 +258,40 @@ func (b *byteSize) Set(s string) error {
 	}
 	*b = byteSize(n * mult)
 	return nil
+}
+
+// hubList is a flag value collecting URLs: the flag may be repeated, and
+// each value may be a comma-separated list (as DROPFEED_HUB is).
+type hubList []string
+
+func (h *hubList) String() string { return strings.Join(*h, ",") }
+
+func (h *hubList) Set(s string) error {
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*h = append(*h, part)
+		}
+	}
+	return nil
+}
+
+// feedOptions are the feed.Options the settings ask for.
+func (c *Config) feedOptions(log *slog.Logger) feed.Options {
+	opts := feed.Options{
+		Limit:        c.Limit,
+		MaxAge:       c.MaxAge,
+		Logger:       log,
+		MaxFeedBytes: int(c.MaxFeedBytes),
+		Hubs:         c.Hubs,
+		TombstoneTTL: c.TombstoneTTL,
+		RateLimit:    c.RateLimit,
+	}
+	// Our flags say 0 for "none"; feed.Options says 0 for "the default".
+	if opts.MaxFeedBytes == 0 {
+		opts.MaxFeedBytes = -1
+	}
+	if opts.TombstoneTTL == 0 {
+		opts.TombstoneTTL = -1
+	}
+	return opts
 }

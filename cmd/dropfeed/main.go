@@ -1,6 +1,8 @@
 // Command dropfeed publishes a folder of articles as Atom, RSS and JSON feeds.
 //
 //	dropfeed serve --dir DIR [flags]   serve the feeds, updating them as files change
+//	dropfeed build --dir DIR --out OUT [--watch] [flags]
+//	                                   write what serve serves as static files
 //	dropfeed check [--json] FILE...    show what dropfeed reads from each file
 package main
 
@@ -19,10 +21,14 @@ const usage = `dropfeed publishes a folder of articles as Atom, RSS and JSON fee
 
 Usage:
   dropfeed serve --dir DIR [flags]    serve the feeds over HTTP, updating them as files change
+  dropfeed build --dir DIR --out OUT [--watch] [flags]
+                                      write what serve serves as static files, for any static host
   dropfeed check [--json] FILE...     show what dropfeed reads from each file
 
-Run "dropfeed serve -h" or "dropfeed check -h" for the flags. Every serve flag can also
-be set with an environment variable DROPFEED_<NAME>, e.g. DROPFEED_BASE_URL; a flag wins.
+Run "dropfeed serve -h", "dropfeed build -h" or "dropfeed check -h" for the flags. Every
+serve and build flag can also be set with an environment variable DROPFEED_<NAME>, e.g.
+DROPFEED_BASE_URL, or in a TOML or YAML file given with --config (keys named like the
+flags: base-url or base_url). A flag wins over its variable, which wins over the file.
 `
 
 func main() {
@@ -42,6 +48,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		err = serve(ctx, args[1:], getenv, stderr, nil)
+	case "build":
+		err = build(ctx, args[1:], getenv, stderr)
 	case "check":
 		var bad bool
 		bad, err = check(args[1:], getenv, stdout, stderr)

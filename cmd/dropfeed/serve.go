@@ -9,12 +9,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dropfeed/dropfeed/content"
 	"github.com/dropfeed/dropfeed/content/store"
 	"github.com/dropfeed/dropfeed/feed"
+	"github.com/dropfeed/dropfeed/feed/websub"
 )
 
 // serve runs `dropfeed serve` until ctx is done. listening, when not nil, is
@@ -23,7 +27,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	var cfg Config
 	fs := flag.NewFlagSet("dropfeed serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg.flags(fs)
+	cfg.serveFlags(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -33,46 +37,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	log := cfg.logger(stderr)
 
-	st, err := store.Open(cfg.State)
+	opts := cfg.feedOptions(log)
+	hubs := &websub.Publisher{Hubs: cfg.Hubs, Logger: log}
+	if len(cfg.Hubs) > 0 {
+		// Publish only queues; hubs.Run, started below, sends.
+		opts.OnChange = hubs.Publish
+	}
+	s, err := openSite(&cfg, base, log, opts)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	feedID, err := st.FeedID()
-	if err != nil {
-		return err
-	}
-	lib, err := content.OpenLibrary(cfg.Dir, st, content.LibraryOptions{
-		MaxFileSize:    int64(cfg.MaxFileSize),
-		Logger:         log,
-		FollowSymlinks: cfg.FollowSymlinks,
-	})
-	if err != nil {
-		return err
-	}
-	site := feed.Site{
-		ID:          feedID,
-		Title:       cfg.Title,
-		Description: cfg.Description,
-		Author:      cfg.Author,
-		Language:    cfg.Language,
-		BaseURL:     base,
-	}
-	handler := feed.NewHandler(site, feed.Options{Limit: cfg.Limit, MaxAge: cfg.MaxAge, Logger: log})
+	defer s.Close()
+	handler := s.handler
 
 	// Watch before the first scan, so a file written during the scan is not missed.
-	watcher := &content.Watcher{
-		Dir:            cfg.Dir,
-		Poll:           cfg.Poll,
-		Rescan:         cfg.Rescan,
-		FollowSymlinks: cfg.FollowSymlinks,
-		Logger:         log,
-	}
+	watcher := cfg.watcher(log)
 	if err := watcher.Open(); err != nil {
 		return err
 	}
 	defer watcher.Close()
-	pub := &publisher{lib: lib, handler: handler, watcher: watcher, log: log}
+	pub := newPublisher(s, watcher, log)
 
 	// Listen before scanning: a port clash is an error now, not a log line
 	// later, and /healthz can say "not ready" while a large folder is read.
@@ -106,6 +90,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			log.Error("watching stopped", "dir", cfg.Dir, "reason", err)
 		}
 	})
+	wg.Go(func() { hubs.Run(ctx) })
 
 	start := time.Now()
 	if err := pub.scan(ctx); err != nil {
@@ -113,7 +98,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	handler.SetReady()
-	log.Info("ready", "articles", len(lib.Articles()), "took", time.Since(start).Round(time.Millisecond))
+	log.Info("ready", "articles", len(s.lib.Articles()), "took", time.Since(start).Round(time.Millisecond))
 
 	select {
 	case <-ctx.Done():
@@ -129,14 +114,94 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	return nil
 }
 
+// site is a content folder opened for publishing: its state, its
+// articles and the handler that renders and serves them.
+type site struct {
+	store   *store.Store
+	lib     *content.Library
+	handler *feed.Handler
+}
+
+// openSite opens the state file and the library of cfg.Dir, and a handler
+// with opts for them. The caller closes it.
+func openSite(cfg *Config, base *url.URL, log *slog.Logger, opts feed.Options) (*site, error) {
+	st, err := store.Open(cfg.State)
+	if err != nil {
+		return nil, err
+	}
+	feedID, err := st.FeedID()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	lib, err := content.OpenLibrary(cfg.Dir, st, content.LibraryOptions{
+		MaxFileSize:    int64(cfg.MaxFileSize),
+		Logger:         log,
+		FollowSymlinks: cfg.FollowSymlinks,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	handler := feed.NewHandler(feed.Site{
+		ID:          feedID,
+		Title:       cfg.Title,
+		Description: cfg.Description,
+		Author:      cfg.Author,
+		Language:    cfg.Language,
+		BaseURL:     base,
+	}, opts)
+	return &site{store: st, lib: lib, handler: handler}, nil
+}
+
+// Close stops the handler's publishing timer and closes the state file.
+func (s *site) Close() error {
+	return errors.Join(s.handler.Close(), s.store.Close())
+}
+
+// watcher is the content.Watcher the settings ask for.
+func (c *Config) watcher(log *slog.Logger) *content.Watcher {
+	return &content.Watcher{
+		Dir:            c.Dir,
+		Poll:           c.Poll,
+		Rescan:         c.Rescan,
+		FollowSymlinks: c.FollowSymlinks,
+		Logger:         log,
+	}
+}
+
 // publisher applies changes to the library and renders them, one change at
 // a time so that a newer version is never replaced by an older one.
 type publisher struct {
-	mu      sync.Mutex
-	lib     *content.Library
-	handler *feed.Handler
-	watcher *content.Watcher
-	log     *slog.Logger
+	mu       sync.Mutex
+	lib      *content.Library
+	handler  *feed.Handler
+	watcher  *content.Watcher
+	log      *slog.Logger
+	events   prometheus.Counter // changed paths the watcher reported
+	rescans  prometheus.Counter // full rescans the watcher asked for
+	rendered func()             // when set, called after each successful render
+}
+
+// newPublisher returns a publisher for site, counting the watcher's
+// reports on the handler's /metrics.
+func newPublisher(s *site, w *content.Watcher, log *slog.Logger) *publisher {
+	p := &publisher{
+		lib:     s.lib,
+		handler: s.handler,
+		watcher: w,
+		log:     log,
+		events: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dropfeed_watcher_events_total",
+			Help: "Changed paths the folder watcher reported.",
+		}),
+		rescans: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dropfeed_watcher_rescans_total",
+			Help: "Full scans of the folder the watcher asked for, after lost events or on --rescan.",
+		}),
+	}
+	s.handler.Registry().MustRegister(p.events, p.rescans)
+	return p
 }
 
 func (p *publisher) scan(ctx context.Context) error {
@@ -153,6 +218,10 @@ func (p *publisher) scan(ctx context.Context) error {
 func (p *publisher) apply(ctx context.Context, b content.Batch) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.events.Add(float64(len(b.Paths)))
+	if b.Rescan {
+		p.rescans.Inc()
+	}
 	changed, err := p.lib.ApplyBatch(ctx, b)
 	p.watcher.Recheck(p.lib.Unsettled()...)
 	if err != nil {
@@ -172,5 +241,8 @@ func (p *publisher) render() error {
 		return fmt.Errorf("render: %w", err)
 	}
 	p.log.Debug("feeds rendered", "took", time.Since(start))
+	if p.rendered != nil {
+		p.rendered()
+	}
 	return nil
 }
