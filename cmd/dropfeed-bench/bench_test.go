@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dropfeed/dropfeed/content"
+)
+
+// The corpus must read back as generated: each title found by dropfeed's
+// own parsers, Markdown dated by front matter, text dated by file name.
+func TestCorpusReadsBack(t *testing.T) {
+	g := newGenerator(7)
+	var md, txt int
+	for i := range 40 {
+		f, a := corpusArticle(g, i)
+		p, err := content.Parse(f.Name, f.Data)
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		if p.Title != f.Title {
+			t.Errorf("%s: title %q, want %q", f.Name, p.Title, f.Title)
+		}
+		if n := len(f.Data); n < minArticleBytes || n > maxArticleBytes+2<<10 {
+			t.Errorf("%s: %d bytes, want about %d to %d", f.Name, n, minArticleBytes, maxArticleBytes)
+		}
+		published := content.PublishedDate(f.Name, p, time.Time{})
+		want := a.Date
+		if strings.HasSuffix(f.Name, ".txt") {
+			txt++
+			want = a.Date.Truncate(24 * time.Hour) // the file name carries the day only
+		} else {
+			md++
+		}
+		if !published.Equal(want) {
+			t.Errorf("%s: published %v, want %v", f.Name, published, want)
+		}
+	}
+	if md == 0 || txt == 0 {
+		t.Errorf("corpus has %d Markdown and %d text articles; want both", md, txt)
+	}
+}
+
+// Dropped articles carry no date, so dropfeed dates them at first sight,
+// and titles differ between runs through the nonce.
+func TestDropArticlesUndatedAndUnique(t *testing.T) {
+	g := newGenerator(7)
+	seen := map[string]bool{}
+	for i := range 6 {
+		for _, nonce := range []string{"da", "db"} {
+			f, _ := dropArticle(g, i, nonce)
+			p, err := content.Parse(f.Name, f.Data)
+			if err != nil {
+				t.Fatalf("%s: %v", f.Name, err)
+			}
+			if p.Title != f.Title || !strings.Contains(p.Title, nonce) {
+				t.Errorf("%s: title %q, want %q with %q", f.Name, p.Title, f.Title, nonce)
+			}
+			if !p.Date.IsZero() {
+				t.Errorf("%s: dated %v; drops must be undated", f.Name, p.Date)
+			}
+			if seen[f.Title] || seen[f.Name] {
+				t.Errorf("%s: title or name repeated", f.Name)
+			}
+			seen[f.Title], seen[f.Name] = true, true
+		}
+	}
+}
+
+func TestWriteCorpus(t *testing.T) {
+	dir := t.TempDir()
+	total, err := writeCorpus(dir, 25, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files int
+	var size int64
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if !content.IsArticleFile(d.Name()) {
+			t.Errorf("%s is not an article file name", p)
+		}
+		fi, err := d.Info()
+		files++
+		size += fi.Size()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files != 25 || size != total {
+		t.Errorf("wrote %d files, %d bytes; reported %d bytes, want 25 files", files, size, total)
+	}
+}
+
+func TestHugoSite(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeHugoSite(dir, 12, 1); err != nil {
+		t.Fatal(err)
+	}
+	for name := range hugoSite {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	pages, _ := filepath.Glob(filepath.Join(dir, "content", "*", "*", "*"))
+	if len(pages) != 12 {
+		t.Fatalf("%d content files, want 12", len(pages))
+	}
+	for _, p := range pages {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Ext(p) != ".md" || !strings.HasPrefix(string(data), "---\ntitle: ") || !strings.Contains(string(data), "\ndate: ") {
+			t.Errorf("%s: not dated Markdown with front matter", p)
+		}
+	}
+}
+
+func TestParseStatCPU(t *testing.T) {
+	tests := []struct {
+		name, stat string
+		want       time.Duration
+		bad        bool
+	}{
+		{"plain", "4242 (dropfeed) S 1 4242 4242 0 -1 4194560 1021 0 0 0 150 25 0 0 20 0 8 0 3030 0 0", 1750 * time.Millisecond, false},
+		{"spaces and parens in name", "17 (a (b) c) R 1 17 17 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 1 0 0", 70 * time.Millisecond, false},
+		{"truncated", "17 (x) R 1 2 3", 0, true},
+		{"no name", "17 x R", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseStatCPU([]byte(tt.stat))
+			if (err != nil) != tt.bad || got != tt.want {
+				t.Errorf("got %v, %v; want %v, error %v", got, err, tt.want, tt.bad)
+			}
+		})
+	}
+}
+
+func TestParseStatusKB(t *testing.T) {
+	status := "Name:\tdropfeed\nVmPeak:\t  900000 kB\nVmHWM:\t   51234 kB\nVmRSS:\t   40000 kB\n"
+	if got, err := parseStatusKB([]byte(status), "VmHWM"); err != nil || got != 51234<<10 {
+		t.Errorf("VmHWM: %d, %v; want %d", got, err, 51234<<10)
+	}
+	if _, err := parseStatusKB([]byte(status), "VmSwap"); err == nil {
+		t.Error("a missing key gave no error")
+	}
+	// The bench's own process has a VmHWM: the real file parses.
+	if n, err := peakRSS(os.Getpid()); err != nil || n <= 0 {
+		t.Errorf("peakRSS(self) = %d, %v", n, err)
+	}
+	if _, err := cpuTime(os.Getpid()); err != nil {
+		t.Errorf("cpuTime(self): %v", err)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ds := []time.Duration{5, 1, 4, 2, 3, 10, 9, 8, 7, 6}
+	tests := []struct {
+		p    float64
+		want time.Duration
+	}{{50, 5}, {99, 10}, {100, 10}, {10, 1}, {0, 1}, {91, 10}, {90, 9}}
+	for _, tt := range tests {
+		if got := percentile(ds, tt.p); got != tt.want {
+			t.Errorf("p%v = %v, want %v", tt.p, got, tt.want)
+		}
+	}
+	if got := percentile(nil, 50); got != 0 {
+		t.Errorf("p50 of none = %v, want 0", got)
+	}
+}
+
+func TestParseWrk(t *testing.T) {
+	out := `Running 10s test @ http://127.0.0.1:8080/feed.atom
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     3.10ms    1.20ms  30.00ms   80.00%
+    Req/Sec    10.40k     1.10k   13.00k    70.00%
+  207123 requests in 10.00s, 17.37GB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:  20712.30
+Transfer/sec:      1.74GB
+`
+	got, err := parseWrk(out)
+	if err != nil || got.RPS != 20712.30 || got.Errors != 7 {
+		t.Errorf("parseWrk = %+v, %v; want 20712.30 rps, 7 errors", got, err)
+	}
+	if _, err := parseWrk("wrk: connection refused"); err == nil {
+		t.Error("output without Requests/sec gave no error")
+	}
+}
+
+func TestIntList(t *testing.T) {
+	var l intList
+	if err := l.Set("1000, 10_000,100000"); err != nil || l.String() != "1000,10000,100000" {
+		t.Errorf("Set = %v, %v", l, err)
+	}
+	for _, bad := range []string{"", "1,,2", "0", "-5", "ten"} {
+		if err := l.Set(bad); err == nil {
+			t.Errorf("Set(%q) gave no error", bad)
+		}
+	}
+}
+
+// The poller sends the last ETag back and keeps the last body it got.
+func TestPollerConditional(t *testing.T) {
+	var body atomic.Value
+	body.Store("<feed><title>one</title></feed>")
+	var conditional atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("If-None-Match") != "" {
+			conditional.Add(1)
+		}
+		b := body.Load().(string)
+		w.Header().Set("ETag", fmt.Sprintf("%q", b))
+		http.ServeContent(w, r, "", time.Time{}, strings.NewReader(b))
+	}))
+	defer srv.Close()
+	p := &poller{client: srv.Client(), url: srv.URL}
+	ctx := context.Background()
+	for i, want := range []bool{true, true} {
+		if ok, err := p.contains(ctx, "<title>one<"); err != nil || ok != want {
+			t.Fatalf("poll %d: %v, %v", i, ok, err)
+		}
+	}
+	body.Store("<feed><title>two</title></feed>")
+	if _, err := p.waitFor(ctx, "<title>two<", time.Now(), time.Millisecond, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := conditional.Load(); n != 2 || p.polls != 3 {
+		t.Errorf("%d conditional of %d polls, want 2 of 3", n, p.polls)
+	}
+	if _, err := p.waitFor(ctx, "<title>three<", time.Now(), time.Millisecond, 20*time.Millisecond); err == nil {
+		t.Error("waitFor for a title that never comes gave no error")
+	}
+}
+
+func TestDropFileIsAtomic(t *testing.T) {
+	dir := t.TempDir()
+	f := corpusFile{Name: "drop-x-0001.md", Data: []byte("---\ntitle: x\n---\nbody\n")}
+	if _, err := dropFile(dir, f); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != f.Name {
+		t.Fatalf("folder holds %v, want only %s", entries, f.Name)
+	}
+}

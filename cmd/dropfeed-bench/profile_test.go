@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"testing"
+
+	"github.com/dropfeed/dropfeed/content"
+	"github.com/dropfeed/dropfeed/content/store"
+	"github.com/dropfeed/dropfeed/feed"
+)
+
+// These benchmarks run dropfeed's own path in one process, so that
+// `go test -bench -cpuprofile` can show where the time goes:
+//
+//	go test -run '^$' -bench Change/N=10000 -cpuprofile cpu.out ./cmd/dropfeed-bench
+//	go tool pprof -top -tagfocus phase=change cpu.out
+//
+// They make the calls cmd/dropfeed's publisher makes: Library.Scan then
+// Handler.Update at start; Library.Apply then Handler.Update per change.
+
+// benchSizes are the corpus sizes of the benchmarks; 100,000 is left to
+// the bench command, which measures it in a real process.
+var benchSizes = []int{1000, 10000}
+
+// openPipeline opens a Library and Handler over a fresh corpus of n articles.
+func openPipeline(b *testing.B, n int) (string, *content.Library, *feed.Handler) {
+	b.Helper()
+	dir := b.TempDir()
+	if _, err := writeCorpus(dir, n, 1); err != nil {
+		b.Fatal(err)
+	}
+	lib, h := newPipeline(b, dir)
+	return dir, lib, h
+}
+
+func newPipeline(b *testing.B, dir string) (*content.Library, *feed.Handler) {
+	b.Helper()
+	st, err := store.Open(filepath.Join(b.TempDir(), "state.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	lib, err := content.OpenLibrary(dir, st, content.LibraryOptions{Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	base, _ := url.Parse("http://127.0.0.1/")
+	h := feed.NewHandler(feed.Site{Title: "bench", BaseURL: base}, feed.Options{Logger: quiet})
+	return lib, h
+}
+
+// BenchmarkStart measures the first scan and render of a whole folder.
+func BenchmarkStart(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			dir := b.TempDir()
+			if _, err := writeCorpus(dir, n, 1); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				b.StopTimer()
+				lib, h := newPipeline(b, dir)
+				b.StartTimer()
+				pprof.Do(context.Background(), pprof.Labels("phase", "start"), func(ctx context.Context) {
+					if _, err := lib.Scan(ctx); err != nil {
+						b.Fatal(err)
+					}
+					if err := h.Update(lib.Articles()); err != nil {
+						b.Fatal(err)
+					}
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkChange measures one added article with n already published:
+// what dropfeed does after the watcher reports a dropped file.
+func BenchmarkChange(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			dir, lib, h := openPipeline(b, n)
+			ctx := context.Background()
+			if _, err := lib.Scan(ctx); err != nil {
+				b.Fatal(err)
+			}
+			if err := h.Update(lib.Articles()); err != nil {
+				b.Fatal(err)
+			}
+			g := newGenerator(2)
+			i := 0
+			for b.Loop() {
+				f, _ := dropArticle(g, i, "bench")
+				i++
+				if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
+					b.Fatal(err)
+				}
+				// Labelled so that `pprof -tagfocus phase=change` leaves the set-up out.
+				pprof.Do(ctx, pprof.Labels("phase", "change"), func(ctx context.Context) {
+					changed, err := lib.Apply(ctx, []string{f.Name})
+					if err != nil || !changed {
+						b.Fatalf("apply %s: changed %v, %v", f.Name, changed, err)
+					}
+					if err := h.Update(lib.Articles()); err != nil {
+						b.Fatal(err)
+					}
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkServe measures the handler alone answering /feed.atom, gzipped
+// and conditionally (304), without the network: what is left of a request
+// once net/http has parsed it.
+func BenchmarkServe(b *testing.B) {
+	_, lib, h := openPipeline(b, 1000)
+	if _, err := lib.Scan(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	if err := h.Update(lib.Articles()); err != nil {
+		b.Fatal(err)
+	}
+	get := func(hdr http.Header) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "/feed.atom", nil)
+		r.Header = hdr.Clone()
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	etag := get(http.Header{"Accept-Encoding": {"gzip"}}).Header().Get("ETag")
+	for _, c := range []struct {
+		name   string
+		hdr    http.Header
+		status int
+	}{
+		{"gzip", http.Header{"Accept-Encoding": {"gzip"}}, http.StatusOK},
+		{"304", http.Header{"Accept-Encoding": {"gzip"}, "If-None-Match": {etag}}, http.StatusNotModified},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				r := httptest.NewRequest(http.MethodGet, "/feed.atom", nil)
+				r.Header = c.hdr.Clone()
+				w := discardWriter{h: http.Header{}}
+				h.ServeHTTP(&w, r)
+				if w.status != c.status {
+					b.Fatalf("status %d, want %d", w.status, c.status)
+				}
+			}
+		})
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps the status only.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header { return w.h }
+func (w *discardWriter) WriteHeader(s int) {
+	if w.status == 0 {
+		w.status = s
+	}
+}
+func (w *discardWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return len(p), nil
+}
