@@ -46,5 +46,5 @@ func (h *Handler) Files() map[string]File {
 }
 
 func (r *resource) file() File {
-	return File{Body: r.body, Gzip: r.gz, ContentType: r.contentType, ModTime: r.modTime}
+	return File{Body: r.body, Gzip: r.gz(), ContentType: r.contentType, ModTime: r.modTime}
 }

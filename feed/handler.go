@@ -125,9 +125,10 @@ type version struct {
 type resource struct {
 	contentType  string
 	html         bool
-	body, gz     []byte
-	etag         string // strong ETag of body
-	gzETag       string // strong ETag of gz
+	body         []byte
+	gz           func() []byte // body gzipped, compressed on first use
+	etag         string        // strong ETag of body
+	gzETag       string        // strong ETag of gz
 	modTime      time.Time
 	feed         bool   // a feed document: WebSub links, rate limit, OnChange
 	self         string // absolute URL of a feed document
@@ -621,7 +622,7 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) {
 	}
 	body, etag := res.body, res.etag
 	if acceptsGzip(r.Header.Values("Accept-Encoding")) {
-		body, etag = res.gz, res.gzETag
+		body, etag = res.gz(), res.gzETag
 		hdr.Set("Content-Encoding", "gzip")
 		// ServeContent leaves Content-Length out once Content-Encoding is set; our bytes are exact.
 		hdr.Set("Content-Length", strconv.Itoa(len(body)))
@@ -655,10 +656,12 @@ func newResource(prev *resource, contentType string, body []byte, updated, now t
 		contentType: contentType,
 		html:        contentType == htmlType,
 		body:        body,
-		gz:          gzipBytes(body),
-		etag:        etag,
-		gzETag:      `"` + tag + `-gz"`,
-		modTime:     lastModified(prev, updated, now),
+		// Compressed on the first gzip request (or export), not at render:
+		// most article pages are never asked for between two changes.
+		gz:      sync.OnceValue(func() []byte { return gzipBytes(body) }),
+		etag:    etag,
+		gzETag:  `"` + tag + `-gz"`,
+		modTime: lastModified(prev, updated, now),
 	}
 }
 
@@ -677,7 +680,7 @@ func lastModified(prev *resource, updated, now time.Time) time.Time {
 	return now.Truncate(time.Second)
 }
 
-// gzipBytes compresses b at the best level: it runs once per version.
+// gzipBytes compresses b at the best level: it runs at most once per document version.
 func gzipBytes(b []byte) []byte {
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // the level is valid
