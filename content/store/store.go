@@ -107,21 +107,30 @@ func (s *Store) LoadIdentities() (map[string]content.Identity, error) {
 // SaveIdentities writes put and removes del in one transaction, so a crash
 // leaves either all of a change or none of it.
 func (s *Store) SaveIdentities(put map[string]content.Identity, del []string) error {
-	if len(put) == 0 && len(del) == 0 {
+	values := make(map[string][]byte, len(put))
+	for k, id := range put {
+		v, err := json.Marshal(id)
+		if err != nil {
+			return fmt.Errorf("save state %s: identity of %s: %w", s.path, k, err)
+		}
+		values[k] = v
+	}
+	return s.save(bucketFiles, values, del)
+}
+
+// save writes values and removes del in bucket, in one transaction.
+func (s *Store) save(bucket []byte, values map[string][]byte, del []string) error {
+	if len(values) == 0 && len(del) == 0 {
 		return nil
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketFiles)
+		b := tx.Bucket(bucket)
 		for _, k := range del {
 			if err := b.Delete([]byte(k)); err != nil {
 				return err
 			}
 		}
-		for k, id := range put {
-			v, err := json.Marshal(id)
-			if err != nil {
-				return err
-			}
+		for k, v := range values {
 			if err := b.Put([]byte(k), v); err != nil {
 				return err
 			}
@@ -185,29 +194,13 @@ func (s *Store) LoadFingerprints() (map[string][]content.Fingerprint, error) {
 // SaveFingerprints writes put and removes del in one transaction; each
 // file's fingerprints are stored as 8 big-endian bytes apiece.
 func (s *Store) SaveFingerprints(put map[string][]content.Fingerprint, del []string) error {
-	if len(put) == 0 && len(del) == 0 {
-		return nil
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketFingerprints)
-		for _, k := range del {
-			if err := b.Delete([]byte(k)); err != nil {
-				return err
-			}
+	values := make(map[string][]byte, len(put))
+	for k, fps := range put {
+		v := make([]byte, 0, 8*len(fps))
+		for _, fp := range fps {
+			v = binary.BigEndian.AppendUint64(v, uint64(fp))
 		}
-		for k, fps := range put {
-			v := make([]byte, 0, 8*len(fps))
-			for _, fp := range fps {
-				v = binary.BigEndian.AppendUint64(v, uint64(fp))
-			}
-			if err := b.Put([]byte(k), v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("save state %s: %w", s.path, err)
+		values[k] = v
 	}
-	return nil
+	return s.save(bucketFingerprints, values, del)
 }
