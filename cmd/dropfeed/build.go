@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -25,13 +24,7 @@ import (
 // it up to date until ctx is done.
 func build(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	var cfg Config
-	flags := flag.NewFlagSet("dropfeed build", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	cfg.buildFlags(flags)
-	if err := parseFlags(flags, args, getenv); err != nil {
-		return err
-	}
-	base, err := cfg.validate()
+	base, err := cfg.load("dropfeed build", cfg.buildFlags, args, getenv, stderr)
 	if err != nil {
 		return err
 	}

@@ -105,6 +105,18 @@ func configKeys() map[string]bool {
 	return keys
 }
 
+// load registers a command's flags, fills them from the command line,
+// DROPFEED_* variables and --config, and validates the result once.
+func (c *Config) load(name string, register func(*flag.FlagSet), args []string, getenv func(string) string, stderr io.Writer) (*url.URL, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	register(fs)
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return nil, err
+	}
+	return c.validate()
+}
+
 // parseFlags parses args into fs, then fills every flag not given on the
 // command line from its DROPFEED_<NAME> variable or, failing that, from
 // the config file named by --config (or DROPFEED_CONFIG) when fs has that

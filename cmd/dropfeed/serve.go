@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,13 +24,7 @@ import (
 // told the address once the server accepts connections (tests use :0).
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, listening func(addr string)) error {
 	var cfg Config
-	fs := flag.NewFlagSet("dropfeed serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg.serveFlags(fs)
-	if err := parseFlags(fs, args, getenv); err != nil {
-		return err
-	}
-	base, err := cfg.validate()
+	base, err := cfg.load("dropfeed serve", cfg.serveFlags, args, getenv, stderr)
 	if err != nil {
 		return err
 	}
