@@ -2,8 +2,6 @@ package feed
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,12 +32,11 @@ func archivePath(n int) string {
 
 // archivePages cuts the archived articles, given newest first, into pages
 // of size items, oldest page first; each page lists its articles newest
-// first, as every feed does.
+// first, as every feed does. The pages share archived's array.
 func archivePages(archived []content.Article, size int) [][]content.Article {
 	var pages [][]content.Article
 	for end := len(archived); end > 0; end -= size {
-		page := slices.Clone(archived[max(0, end-size):end])
-		pages = append(pages, page)
+		pages = append(pages, archived[max(0, end-size):end])
 	}
 	return pages
 }
@@ -88,24 +85,38 @@ func tagPath(slug string) string {
 	return "tags/" + slug
 }
 
+// tagName is how a tag spelling is shown and named in URLs.
+type tagName struct{ name, slug string }
+
 // groupTags groups the published articles, newest first, by tag slug, so
 // that tags differing in case or punctuation only share one feed. Tags
 // without a letter or digit have no feed. Groups are sorted by slug.
-func groupTags(published []content.Article) []tagGroup {
+// known holds the names of spellings seen before (folding and normalising
+// every tag of every article is most of the cost otherwise); the names of
+// this call's spellings are returned for the next.
+func groupTags(published []content.Article, known map[string]tagName) ([]tagGroup, map[string]tagName) {
+	names := make(map[string]tagName, len(known))
 	bySlug := map[string]*tagGroup{}
+	var seen []string
 	for _, a := range published {
-		seen := map[string]bool{}
+		seen = seen[:0]
 		for _, t := range a.Tags {
-			name := strings.TrimSpace(xmlText(t))
-			slug := tagSlug(name)
-			if slug == "" || seen[slug] {
+			tn, ok := names[t]
+			if !ok {
+				if tn, ok = known[t]; !ok {
+					name := strings.TrimSpace(xmlText(t))
+					tn = tagName{name: name, slug: tagSlug(name)}
+				}
+				names[t] = tn
+			}
+			if tn.slug == "" || slices.Contains(seen, tn.slug) {
 				continue
 			}
-			seen[slug] = true
-			g := bySlug[slug]
+			seen = append(seen, tn.slug)
+			g := bySlug[tn.slug]
 			if g == nil {
-				g = &tagGroup{slug: slug, name: name}
-				bySlug[slug] = g
+				g = &tagGroup{slug: tn.slug, name: tn.name}
+				bySlug[tn.slug] = g
 			}
 			g.articles = append(g.articles, a)
 		}
@@ -115,7 +126,7 @@ func groupTags(published []content.Article) []tagGroup {
 		groups = append(groups, *g)
 	}
 	slices.SortFunc(groups, func(a, b tagGroup) int { return cmp.Compare(a.slug, b.slug) })
-	return groups
+	return groups, names
 }
 
 // maxTagSlug bounds a tag slug in bytes, well under file name limits.
@@ -146,41 +157,4 @@ func tagSlug(tag string) string {
 		dash = true
 	}
 	return b.String()
-}
-
-// articleKey identifies everything the documents show of an article. The
-// file hash stands for the body when there is one: hashing every body on
-// every update would cost more than it saves.
-func articleKey(a content.Article) string {
-	body := a.HTML
-	if a.Hash != "" {
-		body = strconv.Itoa(len(a.HTML))
-	}
-	return strings.Join([]string{
-		a.ID, a.Hash, a.Slug, a.Title, a.Summary, a.Author, a.Language,
-		strings.Join(a.Tags, "\x01"), a.Published.String(), a.Updated.String(), body,
-	}, "\x00")
-}
-
-// docKey identifies what a feed document is rendered from: its description
-// and its articles. Equal keys give equal bytes, so the document is reused.
-func docKey(info docInfo, articles []content.Article) string {
-	h := sha256.New()
-	parts := []string{info.path, info.id, info.title, strconv.Itoa(int(info.history))}
-	for _, l := range info.links {
-		parts = append(parts, l.rel, l.path)
-	}
-	parts = append(parts, info.hubs...)
-	for _, t := range info.tombstones {
-		parts = append(parts, t.ref, t.when.String())
-	}
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	for _, a := range articles {
-		h.Write([]byte(articleKey(a)))
-		h.Write([]byte{1})
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }

@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"fmt"
 	"io/fs"
 	"strings"
 	"time"
@@ -22,12 +23,17 @@ type File struct {
 // Pages, Netlify and Cloudflare Pages serve, and nginx with
 // try_files $uri.html). The bytes are exactly those served. Before the first
 // successful Update it holds the style sheet only. Paths that would not be
-// safe to write (fs.ValidPath) are left out.
-func (h *Handler) Files() map[string]File {
-	files := map[string]File{StylesheetName: h.stylesheet.file()}
+// safe to write (fs.ValidPath) are left out. Documents rendered on first
+// request are rendered now; an error names the first that cannot be.
+func (h *Handler) Files() (map[string]File, error) {
+	style, err := h.stylesheet.file()
+	if err != nil {
+		return nil, err
+	}
+	files := map[string]File{StylesheetName: style}
 	v := h.current.Load()
 	if v == nil {
-		return files
+		return files, nil
 	}
 	for path, res := range v.files {
 		switch {
@@ -40,11 +46,19 @@ func (h *Handler) Files() map[string]File {
 			h.log.Warn("not exported: unsafe path", "path", path)
 			continue
 		}
-		files[path] = res.file()
+		f, err := res.file()
+		if err != nil {
+			return nil, fmt.Errorf("export %s: %w", path, err)
+		}
+		files[path] = f
 	}
-	return files
+	return files, nil
 }
 
-func (r *resource) file() File {
-	return File{Body: r.body, Gzip: r.gz(), ContentType: r.contentType, ModTime: r.modTime}
+func (r *resource) file() (File, error) {
+	p, err := r.payload()
+	if err != nil {
+		return File{}, err
+	}
+	return File{Body: p.body, Gzip: p.gz(), ContentType: r.contentType, ModTime: r.modTime}, nil
 }

@@ -111,6 +111,7 @@ type Handler struct {
 	articles []content.Article    // as last given to Update, rendered again by the timer
 	live     map[string]string    // feed entry id by article id, of the articles now published
 	deleted  map[string]time.Time // when each gone article's feed entry id went
+	tagNames map[string]tagName   // names of the tag spellings of the last version
 	timer    *time.Timer          // fires when the next article is due or tombstone expires
 	closed   bool
 }
@@ -118,21 +119,44 @@ type Handler struct {
 // version is one immutable rendering of all documents; requests only read it.
 type version struct {
 	files map[string]*resource // by served path without the leading "/"; "" is the index
-	keys  map[string]string    // what each document was rendered from, by path
 }
 
-// resource is one document with everything needed to serve it, computed once.
+// resource is one document with everything needed to serve it. Its bytes
+// are rendered when the version is built (the feeds, tag feeds and index:
+// what pollers ask for) or on first use (archive and article pages, which
+// are many and seldom asked for), and then kept.
 type resource struct {
 	contentType  string
 	html         bool
-	body         []byte
-	gz           func() []byte // body gzipped, compressed on first use
-	etag         string        // strong ETag of body
-	gzETag       string        // strong ETag of gz
 	modTime      time.Time
 	feed         bool   // a feed document: WebSub links, rate limit, OnChange
 	self         string // absolute URL of a feed document
 	cacheControl string // overrides the Handler's when set
+
+	rendered *payload                 // the bytes of an eagerly rendered document; nil for lazy ones
+	payload  func() (*payload, error) // the bytes, rendered at most once
+	src      *pageSource              // what the document is rendered from, when it is kept for reuse
+}
+
+// payload is the bytes of one document and their gzipped form.
+type payload struct {
+	body   []byte
+	gz     func() []byte // body gzipped, compressed on first use
+	etag   string        // strong ETag of body
+	gzETag string        // strong ETag of gz
+}
+
+func newPayload(body []byte) *payload {
+	sum := sha256.Sum256(body)
+	tag := hex.EncodeToString(sum[:16])
+	return &payload{
+		body: body,
+		// Compressed on the first gzip request (or export), not at render:
+		// most documents are never asked for between two changes.
+		gz:     sync.OnceValue(func() []byte { return gzipBytes(body) }),
+		etag:   `"` + tag + `"`,
+		gzETag: `"` + tag + `-gz"`,
+	}
 }
 
 // NewHandler returns a Handler for site. It serves 503 on content routes
@@ -248,7 +272,6 @@ func (h *Handler) render(articles []content.Article) error {
 	}
 	b := &builder{h: h, prev: prev, now: now, next: &version{
 		files: make(map[string]*resource, len(published)+8),
-		keys:  make(map[string]string, len(published)+8),
 	}}
 	shown, err := b.mainFeed(published, tombstones)
 	if err != nil {
@@ -256,22 +279,19 @@ func (h *Handler) render(articles []content.Article) error {
 		return fmt.Errorf("feed: update: %w", err)
 	}
 	pages := archivePages(published[shown:], h.limit)
-	tags := groupTags(published)
-	if err := b.archives(pages); err != nil {
-		h.metrics.renderErrors.Inc()
-		return fmt.Errorf("feed: update: %w", err)
-	}
+	tags, tagNames := groupTags(published, h.tagNames)
+	b.archives(pages)
 	if err := b.tags(tags); err != nil {
 		h.metrics.renderErrors.Inc()
 		return fmt.Errorf("feed: update: %w", err)
 	}
-	if err := b.htmlPages(published, tags); err != nil {
+	if err := b.htmlPages(published, shown, len(pages), tags); err != nil {
 		h.metrics.renderErrors.Inc()
 		return fmt.Errorf("feed: update: %w", err)
 	}
 
 	h.current.Store(b.next)
-	h.articles, h.live, h.deleted = articles, live, deleted
+	h.articles, h.live, h.deleted, h.tagNames = articles, live, deleted, tagNames
 	h.schedule(now, due, expires)
 	h.metrics.observeRender(time.Since(start), len(published), len(articles)-len(published), len(tombstones))
 	h.log.Debug("feed version updated", "articles", len(published), "feed_items", shown,
@@ -282,12 +302,21 @@ func (h *Handler) render(articles []content.Article) error {
 	return nil
 }
 
-// publishable returns the articles to publish at now, sorted newest first,
-// and the earliest Published time still to come (zero when none).
+// publishable returns the articles to publish at now, sorted newest first
+// (Published desc, then ID), and the earliest Published time still to come
+// (zero when none).
 func publishable(articles []content.Article, now time.Time) ([]content.Article, time.Time) {
-	published := make([]content.Article, 0, len(articles))
+	// Sorting small keys and gathering the articles once moves far fewer
+	// bytes than sorting the articles themselves.
+	type sortKey struct {
+		sec  int64
+		nsec int32
+		i    int32
+		id   string
+	}
+	keys := make([]sortKey, 0, len(articles))
 	var due time.Time
-	for _, a := range articles {
+	for i, a := range articles {
 		switch {
 		case a.Draft:
 		case a.Published.After(now):
@@ -295,15 +324,22 @@ func publishable(articles []content.Article, now time.Time) ([]content.Article, 
 				due = a.Published
 			}
 		default:
-			published = append(published, a)
+			keys = append(keys, sortKey{a.Published.Unix(), int32(a.Published.Nanosecond()), int32(i), a.ID})
 		}
 	}
-	slices.SortFunc(published, func(a, b content.Article) int {
-		if c := b.Published.Compare(a.Published); c != 0 {
-			return c
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if a.sec != b.sec {
+			return cmp.Compare(b.sec, a.sec)
 		}
-		return cmp.Compare(a.ID, b.ID)
+		if a.nsec != b.nsec {
+			return cmp.Compare(b.nsec, a.nsec)
+		}
+		return cmp.Compare(a.id, b.id)
 	})
+	published := make([]content.Article, len(keys))
+	for j, k := range keys {
+		published[j] = articles[k.i]
+	}
 	return published, due
 }
 
@@ -400,44 +436,79 @@ type builder struct {
 // feedExts are the extensions of the three formats, in Documents order.
 var feedExts = []string{"atom", "rss", "json"}
 
-// reuse keeps the previous version's documents at paths when they were
-// rendered from key, and reports whether it did.
-func (b *builder) reuse(key string, paths ...string) bool {
+// feedTypes are the content types of the three formats, in Documents order.
+var feedTypes = []string{atomType, rssType, jsonType}
+
+// reuseSource keeps the previous version's documents at paths when they
+// were rendered from what src holds, and reports whether it did.
+func (b *builder) reuseSource(src pageSource, paths ...string) bool {
 	for _, p := range paths {
-		if b.prev.keys[p] != key || b.prev.files[p] == nil {
+		if old := b.prev.files[p]; old == nil || old.src == nil || !old.src.same(src) {
 			return false
 		}
 	}
 	for _, p := range paths {
-		b.next.files[p], b.next.keys[p] = b.prev.files[p], key
+		b.next.files[p] = b.prev.files[p]
 	}
 	return true
 }
 
-// put adds one document at path, keeping the previous resource when the
-// bytes and the way they are served are the same.
-func (b *builder) put(path, key string, want resource, body []byte, updated time.Time) {
+// put adds one document at path, rendered now, keeping the previous
+// resource when the bytes and the way they are served are the same.
+func (b *builder) put(path string, want resource, body []byte, updated time.Time) {
 	old := b.prev.files[path]
 	res := newResource(old, want.contentType, body, updated, b.now)
-	if res.feed != want.feed || res.self != want.self || res.cacheControl != want.cacheControl {
+	if res.feed != want.feed || res.self != want.self || res.cacheControl != want.cacheControl || res.src != want.src {
 		c := *res
-		c.feed, c.self, c.cacheControl = want.feed, want.self, want.cacheControl
+		c.feed, c.self, c.cacheControl, c.src = want.feed, want.self, want.cacheControl, want.src
 		res = &c
 	}
-	b.next.files[path], b.next.keys[path] = res, key
+	b.next.files[path] = res
 }
 
-// putFeed adds the three documents of the feed at path (without extension).
-func (b *builder) putFeed(path, key string, docs Documents, cacheControl string) {
-	types := []string{atomType, rssType, jsonType}
+// putLazy adds one document at path that render makes from src on first use.
+func (b *builder) putLazy(path string, want resource, src *pageSource, render func() ([]byte, error), updated time.Time) {
+	res := want
+	res.src = src
+	res.html = want.contentType == htmlType
+	res.modTime = lastModified(b.prev.files[path], updated, b.now)
+	res.payload = sync.OnceValues(func() (*payload, error) {
+		body, err := render()
+		if err != nil {
+			return nil, err
+		}
+		return newPayload(body), nil
+	})
+	b.next.files[path] = &res
+}
+
+// putFeed adds the three documents of the feed at path (without
+// extension), rendered from src when that is kept for reuse.
+func (b *builder) putFeed(path string, src *pageSource, docs Documents) {
 	for i, body := range [][]byte{docs.Atom, docs.RSS, docs.JSON} {
 		ext := feedExts[i]
-		b.put(path+"."+ext, key, resource{
-			contentType:  types[i],
+		b.put(path+"."+ext, resource{
+			contentType: feedTypes[i],
+			feed:        true,
+			self:        docURL(b.h.site.BaseURL, path, ext),
+			src:         src,
+		}, body, docs.Updated)
+	}
+}
+
+// putLazyFeed adds the three documents of the feed at path (without
+// extension), which docs renders together on the first request for any.
+func (b *builder) putLazyFeed(path string, src *pageSource, docs func() (Documents, error), updated time.Time, cacheControl string) {
+	for i, ext := range feedExts {
+		b.putLazy(path+"."+ext, resource{
+			contentType:  feedTypes[i],
 			feed:         true,
 			self:         docURL(b.h.site.BaseURL, path, ext),
 			cacheControl: cacheControl,
-		}, body, docs.Updated)
+		}, src, func() ([]byte, error) {
+			d, err := docs()
+			return [][]byte{d.Atom, d.RSS, d.JSON}[i], err
+		}, updated)
 	}
 }
 
@@ -474,32 +545,45 @@ func (b *builder) mainFeed(published []content.Article, tombstones []tombstone) 
 	if err != nil {
 		return 0, err
 	}
-	b.putFeed(mainFeedPath, "", docs, "")
+	b.putFeed(mainFeedPath, nil, docs)
 	return n, nil
 }
 
-// archives adds the archive pages, oldest first; sealed pages (all but
-// the newest) are served as immutable.
-func (b *builder) archives(pages [][]content.Article) error {
+// archives adds the archive pages, oldest first, in the three feed formats
+// and as an HTML page; sealed pages (all but the newest) are served as
+// immutable. A page showing what it showed in the previous version keeps
+// its documents; the others are rendered on their first request, since
+// most archive pages are seldom asked for.
+func (b *builder) archives(pages [][]content.Article) {
+	site, hubs := b.h.site, b.h.hubs
 	for i, page := range pages {
-		n := i + 1
-		info := archiveInfo(n, len(pages), b.h.hubs)
+		n, sealed := i+1, i+1 < len(pages)
 		path := archivePath(n)
-		key := docKey(info, page)
-		if b.reuse(key, formatPaths(path)...) {
+		// A page's links change only when it becomes sealed.
+		note := strconv.FormatBool(sealed)
+		if b.reuseSource(pageSource{note: note, articles: page}, append(formatPaths(path), path+".html")...) {
 			continue
 		}
-		docs, err := render(b.h.site, info, page)
-		if err != nil {
-			return fmt.Errorf("archive page %d: %w", n, err)
-		}
+		// The page is kept beyond this version: copy it out of the whole list.
+		kept := &pageSource{note: note, articles: slices.Clone(page)}
+		info := archiveInfo(n, len(pages), hubs)
+		docs := sync.OnceValues(func() (Documents, error) {
+			d, err := render(site, info, kept.articles)
+			if err != nil {
+				return d, fmt.Errorf("archive page %d: %w", n, err)
+			}
+			return d, nil
+		})
 		cacheControl := ""
-		if n < len(pages) {
+		if sealed {
 			cacheControl = immutableCacheControl
 		}
-		b.putFeed(path, key, docs, cacheControl)
+		updated := newestUpdated(kept.articles)
+		b.putLazyFeed(path, kept, docs, updated, cacheControl)
+		b.putLazy(path+".html", resource{contentType: htmlType, cacheControl: cacheControl}, kept, func() ([]byte, error) {
+			return renderArchivePage(site, n, sealed, kept.articles)
+		}, updated)
 	}
-	return nil
 }
 
 // tags adds each tag's feeds: its newest Limit articles, complete when
@@ -516,27 +600,30 @@ func (b *builder) tags(groups []tagGroup) error {
 			return i
 		}
 		shown := g.articles[:min(len(g.articles), h.limit)]
-		key := docKey(info(len(shown)), shown) + strconv.FormatBool(len(shown) < len(g.articles))
-		if b.reuse(key, formatPaths(path)...) {
+		// Its name, whether it is complete, and the articles it can show.
+		note := g.name + "\x00" + strconv.FormatBool(len(shown) < len(g.articles))
+		if b.reuseSource(pageSource{note: note, articles: shown}, formatPaths(path)...) {
 			continue
 		}
 		docs, _, err := b.fit(g.articles, h.limit, info)
 		if err != nil {
 			return fmt.Errorf("tag %q: %w", g.name, err)
 		}
-		b.putFeed(path, key, docs, "")
+		b.putFeed(path, &pageSource{note: note, articles: slices.Clone(shown)}, docs)
 	}
 	return nil
 }
 
-// htmlPages adds the index and the article pages.
-func (b *builder) htmlPages(published []content.Article, tags []tagGroup) error {
+// htmlPages adds the index, which lists the articles of the main feed
+// (older ones are on the archive pages), and the article pages, rendered
+// on their first request.
+func (b *builder) htmlPages(published []content.Article, shown, archived int, tags []tagGroup) error {
 	h := b.h
-	index, err := renderIndex(h.site, published, tags)
+	index, err := renderIndex(h.site, published[:shown], archived, tags)
 	if err != nil {
 		return err
 	}
-	b.put("", "", resource{contentType: htmlType}, index, newestUpdated(published))
+	b.put("", resource{contentType: htmlType}, index, newestUpdated(published))
 	for _, a := range published {
 		path := "articles/" + a.Slug
 		if _, dup := b.next.files[path]; dup {
@@ -545,17 +632,43 @@ func (b *builder) htmlPages(published []content.Article, tags []tagGroup) error 
 			continue
 		}
 		// An unchanged article keeps its page: a change costs work for what changed only.
-		key := articleKey(a)
-		if b.reuse(key, path) {
+		if old := b.prev.files[path]; old != nil && old.src != nil && sameArticle(old.src.articles[0], a) {
+			b.next.files[path] = old
 			continue
 		}
-		page, err := renderArticle(h.site, a)
-		if err != nil {
-			return fmt.Errorf("article %q: %w", a.Path, err)
-		}
-		b.put(path, key, resource{contentType: htmlType}, page, a.Updated)
+		site := h.site
+		src := &pageSource{articles: []content.Article{a}}
+		b.putLazy(path, resource{contentType: htmlType}, src, func() ([]byte, error) {
+			page, err := renderArticle(site, a)
+			if err != nil {
+				return nil, fmt.Errorf("article %q: %w", a.Path, err)
+			}
+			return page, nil
+		}, a.Updated)
 	}
 	return nil
+}
+
+// pageSource is what a document that is reused from version to version
+// is rendered from. Equal sources give equal bytes.
+type pageSource struct {
+	note     string            // what the document depends on besides its articles
+	articles []content.Article // what it shows, in order
+}
+
+// same reports whether documents rendered from s and o have the same bytes.
+func (s pageSource) same(o pageSource) bool {
+	return s.note == o.note && slices.EqualFunc(s.articles, o.articles, sameArticle)
+}
+
+// sameArticle reports whether a and b show the same in every document.
+// Unchanged articles share their strings from one version to the next, so
+// this is cheap for them.
+func sameArticle(a, b content.Article) bool {
+	return a.ID == b.ID && a.Hash == b.Hash && a.Slug == b.Slug && a.Title == b.Title &&
+		a.Summary == b.Summary && a.Author == b.Author && a.Language == b.Language &&
+		a.Published.Equal(b.Published) && a.Updated.Equal(b.Updated) &&
+		slices.Equal(a.Tags, b.Tags) && a.HTML == b.HTML
 }
 
 // SetReady marks the first scan as done: /healthz answers 200 from then on,
@@ -620,9 +733,15 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) {
 		}
 		hdr.Add("Link", "<"+res.self+">; rel=\"self\"")
 	}
-	body, etag := res.body, res.etag
+	p, err := res.payload()
+	if err != nil {
+		h.log.Error("cannot render document", "path", r.URL.Path, "err", err)
+		http.Error(w, "internal error: the document cannot be rendered", http.StatusInternalServerError)
+		return
+	}
+	body, etag := p.body, p.etag
 	if acceptsGzip(r.Header.Values("Accept-Encoding")) {
-		body, etag = res.gz(), res.gzETag
+		body, etag = p.gz(), p.gzETag
 		hdr.Set("Content-Encoding", "gzip")
 		// ServeContent leaves Content-Length out once Content-Encoding is set; our bytes are exact.
 		hdr.Set("Content-Length", strconv.Itoa(len(body)))
@@ -643,25 +762,20 @@ func (h *Handler) serveHealth(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
-// newResource prepares body for serving. It reuses prev when the bytes are
-// unchanged, so repeated Updates keep their ETags and skip compression.
+// newResource prepares a rendered body for serving. It returns prev when
+// the bytes are unchanged, so repeated Updates keep their ETags and skip
+// compression.
 func newResource(prev *resource, contentType string, body []byte, updated, now time.Time) *resource {
-	sum := sha256.Sum256(body)
-	tag := hex.EncodeToString(sum[:16])
-	etag := `"` + tag + `"`
-	if prev != nil && prev.etag == etag {
+	p := newPayload(body)
+	if prev != nil && prev.rendered != nil && prev.rendered.etag == p.etag {
 		return prev
 	}
 	return &resource{
 		contentType: contentType,
 		html:        contentType == htmlType,
-		body:        body,
-		// Compressed on the first gzip request (or export), not at render:
-		// most article pages are never asked for between two changes.
-		gz:      sync.OnceValue(func() []byte { return gzipBytes(body) }),
-		etag:    etag,
-		gzETag:  `"` + tag + `-gz"`,
-		modTime: lastModified(prev, updated, now),
+		modTime:     lastModified(prev, updated, now),
+		rendered:    p,
+		payload:     func() (*payload, error) { return p, nil },
 	}
 }
 

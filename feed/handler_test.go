@@ -478,15 +478,14 @@ func TestDraftsLimitOrder(t *testing.T) {
 		}
 	}
 
-	_, page := do(t, client, "GET", srv.URL+"/", nil)
 	var want []string
 	for _, s := range []string{"five", "four", "two-a", "two-b", "one"} {
 		want = append(want, "https://example.org/blog/articles/"+s)
 	}
-	if got := indexLinks(t, page); !slices.Equal(got, want) {
-		t.Errorf("index links %q, want %q", got, want)
+	if got := pagedLinks(t, client, srv.URL); !slices.Equal(got, want) {
+		t.Errorf("index and archive pages link %q, want %q", got, want)
 	}
-	if bytes.Contains(page, []byte("draft")) {
+	if _, page := do(t, client, "GET", srv.URL+"/", nil); bytes.Contains(page, []byte("draft")) {
 		t.Error("index mentions the draft")
 	}
 	if resp, _ := do(t, client, "GET", srv.URL+"/articles/draft", nil); resp.StatusCode != http.StatusNotFound {
@@ -504,9 +503,68 @@ func TestDefaultLimit(t *testing.T) {
 		t.Errorf("feed has %d items, want 50", len(f.Items))
 	}
 	_, page := do(t, client, "GET", srv.URL+"/", nil)
-	if got := len(indexLinks(t, page)); got != 60 {
-		t.Errorf("index links %d articles, want 60", got)
+	if got := len(indexLinks(t, page)); got != 50 {
+		t.Errorf("index links %d articles, want 50", got)
 	}
+	if got := len(pagedLinks(t, client, srv.URL)); got != 60 {
+		t.Errorf("index and archive pages link %d articles, want 60", got)
+	}
+}
+
+// pagedLinks follows the index's "Older articles" link from page to page
+// and returns the article links of all of them, in order. Each archive
+// page's rel=next link must lead back to the page the walk came from.
+func pagedLinks(t *testing.T, client *http.Client, root string) []string {
+	t.Helper()
+	page, cur, from := root+"/", "https://example.org/blog/", ""
+	var links []string
+	for range 100 {
+		resp, body := do(t, client, "GET", page, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: status %d", page, resp.StatusCode)
+		}
+		links = append(links, indexLinks(t, body)...)
+		rels := relLinks(t, body)
+		if page != root+"/" && rels["next"] != from {
+			t.Errorf("%s: rel=next %q, want %q", page, rels["next"], from)
+		}
+		older, ok := rels["prev"]
+		if !ok {
+			return links
+		}
+		from, cur = cur, older
+		page = root + strings.TrimPrefix(older, "https://example.org/blog")
+	}
+	t.Fatal("more than 100 index pages")
+	return nil
+}
+
+// relLinks returns the href of each <a rel=...> of an HTML page, by rel.
+func relLinks(t *testing.T, page []byte) map[string]string {
+	t.Helper()
+	doc, err := html.Parse(bytes.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rels := map[string]string{}
+	for n := range doc.Descendants() {
+		if n.Type != html.ElementNode || n.Data != "a" {
+			continue
+		}
+		var rel, href string
+		for _, a := range n.Attr {
+			switch a.Key {
+			case "rel":
+				rel = a.Val
+			case "href":
+				href = a.Val
+			}
+		}
+		if rel != "" {
+			rels[rel] = href
+		}
+	}
+	return rels
 }
 
 func TestIndexPage(t *testing.T) {

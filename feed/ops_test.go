@@ -398,17 +398,21 @@ func TestMetrics(t *testing.T) {
 
 func TestFilesMatchServedBytes(t *testing.T) {
 	h, srv, client := newUpdated(t, Options{Limit: 2}, append(tagArticles(), article(9, "2025/trips/alps")))
-	files := h.Files()
+	files, err := h.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{
 		"feed.atom", "feed.rss", "feed.json", "feed.xsl", "index.html",
-		"archive/1.atom", "archive/2.json", "tags/go.rss", "tags/été.atom",
+		"archive/1.atom", "archive/2.json", "archive/2.html", "tags/go.rss", "tags/été.atom",
 		"articles/a000.html", "articles/2025/trips/alps.html",
 	} {
 		if _, ok := files[want]; !ok {
 			t.Errorf("Files lacks %q", want)
 		}
 	}
-	if len(files) != 3*(1+3+3)+2+6 {
+	// Feeds: main, 2 archive pages, 4 tags; HTML: 2 archive pages, index, 6 articles; the style sheet.
+	if len(files) != 3*(1+2+4)+2+1+6+1 {
 		t.Errorf("%d files: %q", len(files), slices.Sorted(maps.Keys(files)))
 	}
 	for path, f := range files {
@@ -431,7 +435,7 @@ func TestFilesMatchServedBytes(t *testing.T) {
 
 func TestFilesBeforeUpdate(t *testing.T) {
 	h := NewHandler(testSite(t), Options{})
-	if files := h.Files(); len(files) != 1 || !bytes.Equal(files["feed.xsl"].Body, stylesheet) {
+	if files, err := h.Files(); err != nil || len(files) != 1 || !bytes.Equal(files["feed.xsl"].Body, stylesheet) {
 		t.Errorf("Files before Update: %v", slices.Sorted(maps.Keys(files)))
 	}
 }

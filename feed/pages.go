@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"strconv"
 	"time"
 
 	"github.com/dropfeed/dropfeed/content"
@@ -49,14 +50,8 @@ pre { overflow-x: auto; }
 {{template "feeds" .}}
 </header>
 <main>
-{{if .Articles}}<ol class="articles">
-{{range .Articles}}<li>
-<h2><a href="{{.URL}}">{{.Title}}</a></h2>
-<p class="meta"><time datetime="{{isoDate .Published}}">{{showDate .Published}}</time></p>
-{{with .Summary}}<p>{{.}}</p>{{end}}
-</li>
-{{end}}</ol>
-{{else}}<p>Nothing published yet.</p>
+{{if .Articles}}{{template "list" .Articles}}{{else}}<p>Nothing published yet.</p>
+{{end}}{{with .Older}}<nav><p><a href="{{.}}" rel="prev">Older articles</a></p></nav>
 {{end}}{{with .Tags}}<section>
 <h2>Tags</h2>
 <ul class="taglist">
@@ -64,6 +59,29 @@ pre { overflow-x: auto; }
 {{end}}</ul>
 </section>
 {{end}}</main>
+</body>
+</html>
+{{end}}
+
+{{define "list"}}<ol class="articles">
+{{range .}}<li>
+<h2><a href="{{.URL}}">{{.Title}}</a></h2>
+<p class="meta"><time datetime="{{isoDate .Published}}">{{showDate .Published}}</time></p>
+{{with .Summary}}<p>{{.}}</p>{{end}}
+</li>
+{{end}}</ol>
+{{end}}
+
+{{define "archive"}}{{template "head" .}}<header>
+<p><a href="{{.Home}}">← {{.SiteTitle}}</a></p>
+<h1>{{.Heading}}</h1>
+</header>
+<main>
+{{template "list" .Articles}}<nav><p><a href="{{.Newer}}" rel="next">Newer articles</a>{{with .Older}} · <a href="{{.}}" rel="prev">Older articles</a>{{end}}</p></nav>
+</main>
+<footer>
+{{template "feeds" .}}
+</footer>
 </body>
 </html>
 {{end}}
@@ -114,7 +132,20 @@ type indexPage struct {
 	Lang     string
 	Feeds    []feedLink
 	Articles []indexItem
+	Older    string // the newest archive page, when there is one
 	Tags     []indexTag
+}
+
+// archivePage is the data of the "archive" template.
+type archivePage struct {
+	Title        string
+	Heading      string
+	Lang         string
+	Home         string
+	SiteTitle    string
+	Feeds        []feedLink
+	Articles     []indexItem
+	Newer, Older string
 }
 
 // articlePage is the data of the "article" template.
@@ -141,22 +172,18 @@ func feedLinks(site Site) []feedLink {
 }
 
 // renderIndex renders the HTML page listing articles in the given order,
-// then the tags with their feeds.
-func renderIndex(site Site, articles []content.Article, tags []tagGroup) ([]byte, error) {
+// a link to the newest of the archived pages when there are any, then the
+// tags with their feeds.
+func renderIndex(site Site, articles []content.Article, archived int, tags []tagGroup) ([]byte, error) {
 	data := indexPage{
 		Site:     site,
 		Title:    siteTitle(site),
 		Lang:     site.Language,
 		Feeds:    feedLinks(site),
-		Articles: make([]indexItem, len(articles)),
+		Articles: indexItems(site, articles),
 	}
-	for i, a := range articles {
-		data.Articles[i] = indexItem{
-			Title:     a.Title,
-			URL:       ArticleURL(site.BaseURL, a.Slug),
-			Summary:   a.Summary,
-			Published: a.Published,
-		}
+	if archived > 0 {
+		data.Older = docURL(site.BaseURL, archivePath(archived), "html")
 	}
 	for _, t := range tags {
 		p := tagPath(t.slug)
@@ -169,6 +196,44 @@ func renderIndex(site Site, articles []content.Article, tags []tagGroup) ([]byte
 		})
 	}
 	return execute("index", data)
+}
+
+// renderArchivePage renders archive page n as HTML: the articles of the
+// feed archive page n, with links to the newer page (the index, when n is
+// the newest page) and the older one.
+func renderArchivePage(site Site, n int, sealed bool, articles []content.Article) ([]byte, error) {
+	heading := "Archive page " + strconv.Itoa(n)
+	data := archivePage{
+		Title:     heading + " – " + siteTitle(site),
+		Heading:   heading,
+		Lang:      site.Language,
+		Home:      site.BaseURL.String(),
+		SiteTitle: siteTitle(site),
+		Feeds:     feedLinks(site),
+		Articles:  indexItems(site, articles),
+		Newer:     site.BaseURL.String(),
+	}
+	if sealed {
+		data.Newer = docURL(site.BaseURL, archivePath(n+1), "html")
+	}
+	if n > 1 {
+		data.Older = docURL(site.BaseURL, archivePath(n-1), "html")
+	}
+	return execute("archive", data)
+}
+
+// indexItems lists articles as the index and archive pages show them.
+func indexItems(site Site, articles []content.Article) []indexItem {
+	items := make([]indexItem, len(articles))
+	for i, a := range articles {
+		items[i] = indexItem{
+			Title:     a.Title,
+			URL:       ArticleURL(site.BaseURL, a.Slug),
+			Summary:   a.Summary,
+			Published: a.Published,
+		}
+	}
+	return items
 }
 
 // renderArticle renders one article as an HTML page. Its HTML is already

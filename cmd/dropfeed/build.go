@@ -175,7 +175,7 @@ func isWithin(path, root string) bool {
 type exporter struct {
 	out   string
 	base  *url.URL
-	files func() map[string]feed.File
+	files func() (map[string]feed.File, error)
 	hubs  *websub.Publisher // nil: no pings
 	log   *slog.Logger
 	wake  chan struct{} // holds a token while an export is due
@@ -224,7 +224,10 @@ func (e *exporter) run(ctx context.Context) {
 // they are what it holds already, then queues a ping for each changed feed
 // whose bytes differ from the output it replaced.
 func (e *exporter) export() error {
-	files := e.files()
+	files, err := e.files()
+	if err != nil {
+		return err
+	}
 	e.mu.Lock()
 	changed := e.changed
 	e.changed = map[string]bool{}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -264,11 +265,25 @@ func TestWatchRenames(t *testing.T) {
 	}
 }
 
-// indexCount counts the articles the HTML index lists: it lists every one,
-// where the feeds stop at --limit.
+// olderPage finds an HTML page's link to the next older archive page.
+var olderPage = regexp.MustCompile(`href="[^"]*(/archive/\d+\.html)" rel="prev"`)
+
+// indexCount counts the articles the HTML index and the archive pages it
+// leads to list: every one, where the feeds stop at --limit.
 func (s *server) indexCount(t *testing.T) int {
 	t.Helper()
-	return bytes.Count(s.get(t, "/"), []byte("<h2><a href="))
+	n, page := 0, "/"
+	for range 1000 {
+		body := s.get(t, page)
+		n += bytes.Count(body, []byte("<h2><a href="))
+		m := olderPage.FindSubmatch(body)
+		if m == nil {
+			return n
+		}
+		page = string(m[1])
+	}
+	t.Fatal("more than 1000 index pages")
+	return 0
 }
 
 // TestWatchBurst drops files as fast as a loop can write them, then deletes
