@@ -75,6 +75,7 @@ type Library struct {
 	tombs     map[string][]string // tombstoned paths by content hash, to find renames without a look at every path
 	slugs     map[string]string   // slug -> path, live identities only
 	articles  map[string]Article  // by path
+	order     pathOrder           // the paths of articles, kept sorted for Articles
 	problems  map[string]string   // by path: why the file's current bytes were not used
 	stats     map[string]fileStat // by path: size, mtime and inode when last read
 	unsettled []string            // files Scan found still open for writing, not read
@@ -314,12 +315,12 @@ func (l *Library) livePaths(p string) map[string]bool {
 func (l *Library) Articles() []Article {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]Article, 0, len(l.articles))
-	for _, a := range l.articles {
-		out = append(out, a)
+	paths := l.order.sorted(l.articles)
+	out := make([]Article, len(paths))
+	for i, p := range paths {
+		out[i] = l.articles[p]
 	}
 	seen := make(map[string]bool, len(out))
-	slices.SortFunc(out, func(a, b Article) int { return strings.Compare(a.Path, b.Path) })
 	for i := range out {
 		if seen[out[i].ID] {
 			own := l.ids[out[i].Path].ID
@@ -330,6 +331,43 @@ func (l *Library) Articles() []Article {
 		seen[out[i].ID] = true
 	}
 	return out
+}
+
+// pathOrder keeps the paths of a map of articles sorted from one call of
+// Articles to the next, so that a change sorts only what it added rather
+// than every article again.
+type pathOrder struct {
+	paths   []string // sorted; may still hold paths removed since
+	added   []string // paths added since, in no order
+	removed bool     // whether paths were removed since
+}
+
+// smallInsert is how many added paths are inserted one at a time; more
+// are appended and sorted with the rest.
+const smallInsert = 64
+
+// sorted brings the order in line with articles and returns its paths.
+func (o *pathOrder) sorted(articles map[string]Article) []string {
+	if o.removed {
+		o.paths = slices.DeleteFunc(o.paths, func(p string) bool { _, ok := articles[p]; return !ok })
+		o.removed = false
+	}
+	// A path added and removed since is not there to add.
+	o.added = slices.DeleteFunc(o.added, func(p string) bool { _, ok := articles[p]; return !ok })
+	if len(o.added) <= smallInsert {
+		for _, p := range o.added {
+			// A path removed and added again may be in paths still.
+			if i, found := slices.BinarySearch(o.paths, p); !found {
+				o.paths = slices.Insert(o.paths, i, p)
+			}
+		}
+	} else {
+		o.paths = append(o.paths, o.added...)
+		slices.Sort(o.paths)
+		o.paths = slices.Compact(o.paths)
+	}
+	o.added = o.added[:0]
+	return o.paths
 }
 
 // Problems returns, by path, why a file's current bytes are not published.
@@ -423,6 +461,7 @@ func (c *change) remove(p string) {
 	l := c.l
 	if _, ok := l.articles[p]; ok {
 		delete(l.articles, p)
+		l.order.removed = true
 		c.changed = true
 		l.log.Info("article removed", "file", p)
 	}
@@ -478,6 +517,9 @@ func (c *change) upsert(p string, fi fs.FileInfo, checkWriting bool) {
 	a := build(p, id, parsed)
 	_, existed := l.articles[p]
 	l.articles[p] = a
+	if !existed {
+		l.order.added = append(l.order.added, p)
+	}
 	c.changed = true
 	if existed {
 		l.log.Info("article updated", "file", p, "title", a.Title)
