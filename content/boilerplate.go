@@ -363,18 +363,23 @@ func (lr *learning) crossed() map[string]map[Fingerprint]bool {
 // parse reads the file p with what its folder has learned, records the
 // fingerprints of its paragraphs and re-derives the articles whose
 // boilerplate that changed. Called by upsert, under l.mu.
-func (c *change) parse(p string, data []byte) (Parsed, error) {
+func (c *change) parse(p string, ld loaded) (Parsed, error) {
 	lr := c.l.learned
 	dir := path.Dir(p)
-	parsed, err := ParseIn(p, data, lr.set.Folder(dir))
-	if err != nil {
-		return parsed, err
+	parsed, err, applied := ld.parsed, ld.parseErr, ld.applied
+	// Files stored since it was loaded may have made, or unmade,
+	// boilerplate that it holds: then it is parsed again, as it would be
+	// had it been read now.
+	if err != nil || !slices.Equal(lr.boilerplateIn(dir, parsed.fingerprints), applied) {
+		if parsed, err = ParseIn(p, ld.data, lr.set.Folder(dir)); err != nil {
+			return parsed, err
+		}
+		applied = lr.boilerplateIn(dir, parsed.fingerprints)
 	}
-	applied := lr.boilerplateIn(dir, parsed.fingerprints)
 	lr.record(p, parsed.fingerprints)
 	// The file's own paragraphs may have just made, or unmade, boilerplate.
 	if now := lr.boilerplateIn(dir, parsed.fingerprints); !slices.Equal(now, applied) {
-		if parsed, err = ParseIn(p, data, lr.set.Folder(dir)); err != nil {
+		if parsed, err = ParseIn(p, ld.data, lr.set.Folder(dir)); err != nil {
 			return parsed, err
 		}
 		applied = now

@@ -9,3 +9,8 @@ func HoldEvents(w *Watcher) (release func()) {
 	w.hold = make(chan struct{})
 	return sync.OnceFunc(func() { close(w.hold) })
 }
+
+// SetScanWorkers sets how many goroutines l's scans load files with.
+func SetScanWorkers(l *Library, n int) {
+	l.workers = n
+}

@@ -13,10 +13,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 )
@@ -79,6 +81,7 @@ type Library struct {
 	problems  map[string]string   // by path: why the file's current bytes were not used
 	stats     map[string]fileStat // by path: size, mtime and inode when last read
 	unsettled []string            // files Scan found still open for writing, not read
+	workers   int                 // goroutines that load files in a scan; 0 means GOMAXPROCS
 	learned   *learning           // boilerplate learned from plain-text files (boilerplate.go)
 }
 
@@ -177,8 +180,13 @@ func (l *Library) Scan(ctx context.Context) (bool, error) {
 			delete(l.stats, p)
 		}
 	}
+	files := make([]scanFile, 0, len(present))
 	for p, fi := range present {
-		tx.upsert(p, fi, true)
+		files = append(files, scanFile{p, fi})
+	}
+	if err := tx.upsertAll(ctx, files); err != nil {
+		// What was stored so far is kept, as when a scan meets a bad file.
+		return tx.changed, errors.Join(fmt.Errorf("scan %s: %w", l.dir, err), tx.commit())
 	}
 	for p, id := range l.ids {
 		if !id.Deleted.IsZero() && tx.now.Sub(id.Deleted) > tombstoneTTL {
@@ -481,39 +489,87 @@ func (c *change) remove(p string) {
 // unchanged. With checkWriting, for files no watcher has settled, a file
 // still open for writing is left for later and listed by Unsettled.
 func (c *change) upsert(p string, fi fs.FileInfo, checkWriting bool) {
-	l := c.l
-	st := statOf(fi)
-	if old, ok := l.stats[p]; ok && old == st {
+	if c.l.unchanged(p, fi) {
 		return
 	}
+	c.store(p, fi, c.l.load(p, fi, checkWriting))
+}
+
+// unchanged reports whether p's size, mtime and inode are those it had
+// when last read.
+func (l *Library) unchanged(p string, fi fs.FileInfo) bool {
+	old, ok := l.stats[p]
+	return ok && old == statOf(fi)
+}
+
+// loaded is a file read, hashed and, when its bytes are new, parsed: the
+// part of an upsert that only reads the Library, so that a scan can do it
+// for many files at once.
+type loaded struct {
+	writing  bool  // still open for writing: not read
+	err      error // why it could not be read
+	hash     string
+	same     bool   // the bytes of the article already held
+	data     []byte // kept to parse again if the folder's boilerplate moves
+	parsed   Parsed
+	parseErr error
+	applied  []Fingerprint // the boilerplate the parse removed
+}
+
+// load does the reading part of an upsert of p; l.mu is held and nothing
+// changes the Library meanwhile.
+func (l *Library) load(p string, fi fs.FileInfo, checkWriting bool) loaded {
 	if checkWriting {
 		if writing, _ := openForWriting(filepath.Join(l.dir, filepath.FromSlash(p))); writing {
-			l.unsettled = append(l.unsettled, p)
-			return
+			return loaded{writing: true}
 		}
 	}
 	data, err := l.read(p, fi)
-	if errors.Is(err, ErrTooLarge) {
+	if err != nil {
+		return loaded{err: err}
+	}
+	sum := sha256.Sum256(data)
+	ld := loaded{hash: hex.EncodeToString(sum[:])}
+	id, known := l.ids[p]
+	if _, have := l.articles[p]; have && known && id.Deleted.IsZero() && id.Hash == ld.hash {
+		ld.same = true
+		return ld
+	}
+	ld.data = data
+	dir := path.Dir(p)
+	ld.parsed, ld.parseErr = ParseIn(p, data, l.learned.set.Folder(dir))
+	if ld.parseErr == nil {
+		ld.applied = l.learned.boilerplateIn(dir, ld.parsed.fingerprints)
+	}
+	return ld
+}
+
+// store does the rest of an upsert of p with what load found.
+func (c *change) store(p string, fi fs.FileInfo, ld loaded) {
+	l := c.l
+	st := statOf(fi)
+	if ld.writing {
+		l.unsettled = append(l.unsettled, p)
+		return
+	}
+	if errors.Is(ld.err, ErrTooLarge) {
 		l.stats[p] = st // not worth reading again until it changes
 	}
-	if err != nil {
-		c.fail(p, err)
+	if ld.err != nil {
+		c.fail(p, ld.err)
 		return
 	}
 	l.stats[p] = st
-	sum := sha256.Sum256(data)
-	hash := hex.EncodeToString(sum[:])
-	id, known := l.ids[p]
-	if _, have := l.articles[p]; have && known && id.Deleted.IsZero() && id.Hash == hash {
+	if ld.same {
 		return
 	}
-	parsed, err := c.parse(p, data)
+	parsed, err := c.parse(p, ld)
 	if err != nil {
 		c.fail(p, err)
 		return
 	}
 	delete(l.problems, p)
-	id = c.identity(p, hash)
+	id := c.identity(p, ld.hash)
 	a := build(p, id, parsed)
 	_, existed := l.articles[p]
 	l.articles[p] = a
@@ -529,6 +585,48 @@ func (c *change) upsert(p string, fi fs.FileInfo, checkWriting bool) {
 	for _, w := range parsed.Warnings {
 		l.log.Warn("article read with a warning", "file", p, "warning", w)
 	}
+}
+
+// scanChunk is how many files a scan loads at once before storing them:
+// enough to keep every core busy, few enough that their bytes held
+// meanwhile stay small.
+const scanChunk = 256
+
+// scanFile is a file a scan found.
+type scanFile struct {
+	rel string
+	fi  fs.FileInfo
+}
+
+// upsertAll upserts files, as a Scan does (checking for writers), loading
+// them on every core a chunk at a time; l.mu is held.
+func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
+	l := c.l
+	files = slices.DeleteFunc(files, func(f scanFile) bool { return l.unchanged(f.rel, f.fi) })
+	workers := l.workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	for chunk := range slices.Chunk(files, scanChunk) {
+		out := make([]loaded, len(chunk))
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(workers, len(chunk)) {
+			wg.Go(func() {
+				for i := int(next.Add(1)) - 1; i < len(chunk) && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
+					out[i] = l.load(chunk[i].rel, chunk[i].fi, true)
+				}
+			})
+		}
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for i, f := range chunk {
+			c.store(f.rel, f.fi, out[i])
+		}
+	}
+	return nil
 }
 
 func (l *Library) read(p string, fi fs.FileInfo) ([]byte, error) {
