@@ -90,8 +90,8 @@ const immutableCacheControl = "public, max-age=31536000, immutable"
 type Handler struct {
 	site         Site
 	limit        int
-	maxBytes     int // no cap when <= 0
-	cacheControl string
+	maxBytes     int      // no cap when <= 0
+	cacheControl []string // the Cache-Control header value of documents without their own
 	hubs         []string
 	onChange     func([]string)
 	now          func() time.Time
@@ -136,27 +136,45 @@ type resource struct {
 	rendered *payload                 // the bytes of an eagerly rendered document; nil for lazy ones
 	payload  func() (*payload, error) // the bytes, rendered at most once
 	src      *pageSource              // what the document is rendered from, when it is kept for reuse
+	header   headerValues             // set by finish
 }
 
-// payload is the bytes of one document and their gzipped form.
+// finish fills in what is derived from the other fields; call it once
+// they are final.
+func (r *resource) finish() *resource {
+	r.header = newHeaderValues(r)
+	return r
+}
+
+// payload is the bytes of one document and their gzipped form, with
+// their header values.
 type payload struct {
-	body   []byte
-	gz     func() []byte // body gzipped, compressed on first use
-	etag   string        // strong ETag of body
-	gzETag string        // strong ETag of gz
+	body        []byte
+	gz          func() []byte // body gzipped, compressed on first use
+	etag        string        // strong ETag of body
+	etagValue   []string      // etag as a header value
+	lengthValue []string      // len(body) as a header value
+	gzETag      string        // strong ETag of gz
+	// gz's ETag and length as header values
+	gzETagValue, gzLengthValue func() []string
 }
 
 func newPayload(body []byte) *payload {
 	sum := sha256.Sum256(body)
 	tag := hex.EncodeToString(sum[:16])
-	return &payload{
+	p := &payload{
 		body: body,
 		// Compressed on the first gzip request (or export), not at render:
 		// most documents are never asked for between two changes.
-		gz:     sync.OnceValue(func() []byte { return gzipBytes(body) }),
-		etag:   `"` + tag + `"`,
-		gzETag: `"` + tag + `-gz"`,
+		gz:          sync.OnceValue(func() []byte { return gzipBytes(body) }),
+		etag:        `"` + tag + `"`,
+		gzETag:      `"` + tag + `-gz"`,
+		lengthValue: []string{strconv.Itoa(len(body))},
 	}
+	p.etagValue = []string{p.etag}
+	p.gzETagValue = sync.OnceValue(func() []string { return []string{p.gzETag} })
+	p.gzLengthValue = sync.OnceValue(func() []string { return []string{strconv.Itoa(len(p.gz()))} })
+	return p
 }
 
 // NewHandler returns a Handler for site. It serves 503 on content routes
@@ -185,7 +203,7 @@ func NewHandler(site Site, opts Options) *Handler {
 		site:         site,
 		limit:        opts.Limit,
 		maxBytes:     opts.MaxFeedBytes,
-		cacheControl: "public, max-age=" + strconv.Itoa(int(opts.MaxAge/time.Second)),
+		cacheControl: []string{"public, max-age=" + strconv.Itoa(int(opts.MaxAge/time.Second))},
 		hubs:         slices.Clone(opts.Hubs),
 		onChange:     opts.OnChange,
 		now:          opts.Now,
@@ -461,7 +479,7 @@ func (b *builder) put(path string, want resource, body []byte, updated time.Time
 	if res.feed != want.feed || res.self != want.self || res.cacheControl != want.cacheControl || res.src != want.src {
 		c := *res
 		c.feed, c.self, c.cacheControl, c.src = want.feed, want.self, want.cacheControl, want.src
-		res = &c
+		res = c.finish()
 	}
 	b.next.files[path] = res
 }
@@ -479,7 +497,7 @@ func (b *builder) putLazy(path string, want resource, src *pageSource, render fu
 		}
 		return newPayload(body), nil
 	})
-	b.next.files[path] = &res
+	b.next.files[path] = res.finish()
 }
 
 // putFeed adds the three documents of the feed at path (without
@@ -718,13 +736,27 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request) {
 }
 
 // send serves res with its headers, gzipped when the client accepts it.
+// The two requests pollers make most, a whole document and a conditional
+// GET whose ETag still matches, are answered here with the headers
+// http.ServeContent would send; every other one goes through ServeContent.
 func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) {
+	p, err := res.payload()
+	if err != nil {
+		h.log.Error("cannot render document", "path", r.URL.Path, "err", err)
+		http.Error(w, "internal error: the document cannot be rendered", http.StatusInternalServerError)
+		return
+	}
 	hdr := w.Header()
-	hdr.Set("Content-Type", res.contentType)
-	hdr.Set("Cache-Control", cmp.Or(res.cacheControl, h.cacheControl))
-	hdr.Add("Vary", "Accept-Encoding")
+	// Values built once per document, assigned without canonicalising keys.
+	hdr["Content-Type"] = res.header.contentType
+	if res.cacheControl != "" {
+		hdr["Cache-Control"] = res.header.cacheControl
+	} else {
+		hdr["Cache-Control"] = h.cacheControl
+	}
+	hdr["Vary"] = varyValue
 	if res.html {
-		hdr.Set("Content-Security-Policy", pageCSP)
+		hdr["Content-Security-Policy"] = cspValue
 	}
 	if res.feed && len(h.hubs) > 0 {
 		// WebSub discovery (W3C WebSub, section 4).
@@ -733,23 +765,73 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) {
 		}
 		hdr.Add("Link", "<"+res.self+">; rel=\"self\"")
 	}
-	p, err := res.payload()
-	if err != nil {
-		h.log.Error("cannot render document", "path", r.URL.Path, "err", err)
-		http.Error(w, "internal error: the document cannot be rendered", http.StatusInternalServerError)
-		return
-	}
-	body, etag := p.body, p.etag
-	if acceptsGzip(r.Header.Values("Accept-Encoding")) {
-		body, etag = p.gz(), p.gzETag
-		hdr.Set("Content-Encoding", "gzip")
+	body, etag := p.body, p.etagValue
+	if acceptsGzip(r.Header["Accept-Encoding"]) {
+		body, etag = p.gz(), p.gzETagValue()
+		hdr["Content-Encoding"] = gzipValue
 		// ServeContent leaves Content-Length out once Content-Encoding is set; our bytes are exact.
-		hdr.Set("Content-Length", strconv.Itoa(len(body)))
+		hdr["Content-Length"] = p.gzLengthValue()
 		// ServeContent would send a range of the gzip bytes with the full length: serve it whole.
 		r.Header.Del("Range")
 	}
-	hdr.Set("ETag", etag)
+	hdr["Etag"] = etag
+	if plainGet(r.Header) {
+		switch inm := r.Header["If-None-Match"]; {
+		case len(inm) == 0:
+			// As ServeContent: Last-Modified, Accept-Ranges, Content-Length, the bytes.
+			hdr["Last-Modified"] = res.header.lastModified
+			hdr["Accept-Ranges"] = bytesValue
+			if _, ok := hdr["Content-Length"]; !ok {
+				hdr["Content-Length"] = p.lengthValue
+			}
+			w.WriteHeader(http.StatusOK)
+			if r.Method != http.MethodHead {
+				w.Write(body)
+			}
+			return
+		case len(inm) == 1 && inm[0] == etag[0]:
+			// As ServeContent's 304: no representation headers, and no
+			// Last-Modified beside an ETag (RFC 9110, section 15.4.5).
+			delete(hdr, "Content-Encoding")
+			delete(hdr, "Content-Length")
+			delete(hdr, "Content-Type")
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
 	http.ServeContent(w, r, "", res.modTime, bytes.NewReader(body))
+}
+
+// plainGet reports whether a request has none of the headers that make
+// ServeContent do more than send the document or match If-None-Match.
+func plainGet(h http.Header) bool {
+	for _, k := range []string{"Range", "If-Range", "If-Match", "If-Unmodified-Since", "If-Modified-Since"} {
+		if _, ok := h[k]; ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Header values shared by every response; never appended to in place (cap = len).
+var (
+	varyValue  = []string{"Accept-Encoding"}
+	cspValue   = []string{pageCSP}
+	gzipValue  = []string{"gzip"}
+	bytesValue = []string{"bytes"}
+)
+
+// headerValues are a resource's header values, built once.
+type headerValues struct {
+	contentType, cacheControl, lastModified []string
+}
+
+func newHeaderValues(res *resource) headerValues {
+	v := headerValues{contentType: []string{res.contentType}, cacheControl: []string{res.cacheControl}}
+	if !res.modTime.IsZero() && !res.modTime.Equal(time.Unix(0, 0)) {
+		v.lastModified = []string{res.modTime.UTC().Format(http.TimeFormat)}
+	}
+	return v
 }
 
 func (h *Handler) serveHealth(w http.ResponseWriter, _ *http.Request) {
@@ -770,13 +852,14 @@ func newResource(prev *resource, contentType string, body []byte, updated, now t
 	if prev != nil && prev.rendered != nil && prev.rendered.etag == p.etag {
 		return prev
 	}
-	return &resource{
+	res := &resource{
 		contentType: contentType,
 		html:        contentType == htmlType,
 		modTime:     lastModified(prev, updated, now),
 		rendered:    p,
 		payload:     func() (*payload, error) { return p, nil },
 	}
+	return res.finish()
 }
 
 // lastModified is the newest article Updated time, except that it never

@@ -3,6 +3,7 @@ package feed
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +15,7 @@ import (
 type metrics struct {
 	registry     *prometheus.Registry
 	requests     *prometheus.CounterVec
+	counters     sync.Map // requestKey -> prometheus.Counter: the labels hashed once, not per request
 	published    prometheus.Gauge
 	scheduled    prometheus.Gauge
 	tombstones   prometheus.Gauge
@@ -63,10 +65,22 @@ func (m *metrics) handler() http.Handler {
 // countRequest counts one request by its route pattern ("" when no route
 // matched) and status code.
 func (m *metrics) countRequest(pattern string, status int) {
-	if pattern == "" {
-		pattern = "unmatched"
+	key := requestKey{pattern, status}
+	c, ok := m.counters.Load(key)
+	if !ok {
+		if pattern == "" {
+			pattern = "unmatched"
+		}
+		// Patterns are the mux's, statuses few: the map stays small.
+		c, _ = m.counters.LoadOrStore(key, m.requests.WithLabelValues(pattern, strconv.Itoa(status)))
 	}
-	m.requests.WithLabelValues(pattern, strconv.Itoa(status)).Inc()
+	c.(prometheus.Counter).Inc()
+}
+
+// requestKey is the labels of one request counter.
+type requestKey struct {
+	pattern string
+	status  int
 }
 
 // observeRender records one successful render.
