@@ -77,7 +77,8 @@ func archiveInfo(n, pages int, hubs []string) docInfo {
 type tagGroup struct {
 	slug     string            // URL name: /tags/<slug>.atom
 	name     string            // the spelling of the newest article that has it
-	articles []content.Article // newest first
+	articles []content.Article // the newest, newest first: as many as a feed shows
+	count    int               // how many articles have the tag
 }
 
 // tagPath is the served path, without extension, of a tag's feeds.
@@ -91,10 +92,11 @@ type tagName struct{ name, slug string }
 // groupTags groups the published articles, newest first, by tag slug, so
 // that tags differing in case or punctuation only share one feed. Tags
 // without a letter or digit have no feed. Groups are sorted by slug.
-// known holds the names of spellings seen before (folding and normalising
-// every tag of every article is most of the cost otherwise); the names of
-// this call's spellings are returned for the next.
-func groupTags(published []content.Article, known map[string]tagName) ([]tagGroup, map[string]tagName) {
+// Each group keeps its newest limit articles, which is all a feed shows,
+// and counts the rest. known holds the names of spellings seen before
+// (folding and normalising every tag of every article is most of the cost
+// otherwise); the names of this call's spellings are returned for the next.
+func groupTags(published []content.Article, limit int, known map[string]tagName) ([]tagGroup, map[string]tagName) {
 	names := make(map[string]tagName, len(known))
 	bySlug := map[string]*tagGroup{}
 	var seen []string
@@ -118,7 +120,10 @@ func groupTags(published []content.Article, known map[string]tagName) ([]tagGrou
 				g = &tagGroup{slug: tn.slug, name: tn.name}
 				bySlug[tn.slug] = g
 			}
-			g.articles = append(g.articles, a)
+			if g.count < limit {
+				g.articles = append(g.articles, a)
+			}
+			g.count++
 		}
 	}
 	groups := make([]tagGroup, 0, len(bySlug))

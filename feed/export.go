@@ -3,7 +3,6 @@ package feed
 import (
 	"fmt"
 	"io/fs"
-	"strings"
 	"time"
 )
 
@@ -35,22 +34,30 @@ func (h *Handler) Files() (map[string]File, error) {
 	if v == nil {
 		return files, nil
 	}
-	for path, res := range v.files {
-		switch {
-		case path == "":
-			path = "index.html"
-		case strings.HasPrefix(path, "articles/"):
-			path += ".html"
-		}
+	add := func(path string, res *resource) error {
 		if !fs.ValidPath(path) {
 			h.log.Warn("not exported: unsafe path", "path", path)
-			continue
+			return nil
 		}
 		f, err := res.file()
 		if err != nil {
-			return nil, fmt.Errorf("export %s: %w", path, err)
+			return fmt.Errorf("export %s: %w", path, err)
 		}
 		files[path] = f
+		return nil
+	}
+	for path, res := range v.files {
+		if path == "" {
+			path = "index.html"
+		}
+		if err := add(path, res); err != nil {
+			return nil, err
+		}
+	}
+	for slug, res := range v.pages {
+		if err := add("articles/"+slug+".html", res); err != nil {
+			return nil, err
+		}
 	}
 	return files, nil
 }

@@ -108,17 +108,19 @@ type Handler struct {
 	// updateMu serialises renders so each one builds on the version it
 	// replaces; it guards the fields below.
 	updateMu sync.Mutex
-	articles []content.Article    // as last given to Update, rendered again by the timer
-	live     map[string]string    // feed entry id by article id, of the articles now published
-	deleted  map[string]time.Time // when each gone article's feed entry id went
-	tagNames map[string]tagName   // names of the tag spellings of the last version
-	timer    *time.Timer          // fires when the next article is due or tombstone expires
+	articles []content.Article     // as last given to Update, rendered again by the timer
+	live     map[string]*liveEntry // by article id, the articles now published
+	gen      uint64                // renders so far, to mark the live articles each finds
+	deleted  map[string]time.Time  // when each gone article's feed entry id went
+	tagNames map[string]tagName    // names of the tag spellings of the last version
+	timer    *time.Timer           // fires when the next article is due or tombstone expires
 	closed   bool
 }
 
 // version is one immutable rendering of all documents; requests only read it.
 type version struct {
 	files map[string]*resource // by served path without the leading "/"; "" is the index
+	pages map[string]*resource // article pages, /articles/<slug>, by slug
 }
 
 // resource is one document with everything needed to serve it. Its bytes
@@ -212,7 +214,7 @@ func NewHandler(site Site, opts Options) *Handler {
 		mux:          http.NewServeMux(),
 		stylesheet:   newResource(nil, xslType, stylesheet, time.Time{}, time.Now()),
 		metrics:      newMetrics(),
-		live:         map[string]string{},
+		live:         map[string]*liveEntry{},
 		deleted:      map[string]time.Time{},
 	}
 	if opts.RateLimit > 0 {
@@ -289,7 +291,8 @@ func (h *Handler) render(articles []content.Article) error {
 		prev = &version{}
 	}
 	b := &builder{h: h, prev: prev, now: now, next: &version{
-		files: make(map[string]*resource, len(published)+8),
+		files: make(map[string]*resource, 4*len(published)/h.limit+64),
+		pages: make(map[string]*resource, len(published)),
 	}}
 	shown, err := b.mainFeed(published, tombstones)
 	if err != nil {
@@ -297,7 +300,7 @@ func (h *Handler) render(articles []content.Article) error {
 		return fmt.Errorf("feed: update: %w", err)
 	}
 	pages := archivePages(published[shown:], h.limit)
-	tags, tagNames := groupTags(published, h.tagNames)
+	tags, tagNames := groupTags(published, h.limit, h.tagNames)
 	b.archives(pages)
 	if err := b.tags(tags); err != nil {
 		h.metrics.renderErrors.Inc()
@@ -364,31 +367,67 @@ func publishable(articles []content.Article, now time.Time) ([]content.Article, 
 // tombstones works out which articles went since the last version and
 // which tombstones are still shown: newest deletion first, Limit at most.
 // It returns the new live and deleted maps for the caller to keep once the
-// version is in place, and when the oldest shown tombstone expires.
-func (h *Handler) tombstones(published []content.Article, now time.Time) (live map[string]string, deleted map[string]time.Time, shown []tombstone, expires time.Time) {
-	live = make(map[string]string, len(published))
-	for _, a := range published {
-		live[a.ID] = entryID(h.site.BaseURL, a)
+// version is in place, and when the oldest shown tombstone expires. Most
+// changes add or edit an article: then it builds no map of every article,
+// only marks the live entries still there.
+func (h *Handler) tombstones(published []content.Article, now time.Time) (live map[string]*liveEntry, deleted map[string]time.Time, shown []tombstone, expires time.Time) {
+	// Marks of a render that fails stay behind harmlessly: the next one marks anew.
+	h.gen++
+	gen := h.gen
+	var added []int
+	for i := range published {
+		if e := h.live[published[i].ID]; e != nil {
+			e.seen = gen
+		} else {
+			added = append(added, i)
+		}
+	}
+	var gone []string // ids
+	for id, e := range h.live {
+		if e.seen != gen {
+			gone = append(gone, id)
+		}
+	}
+	live = h.live
+	if len(added) > 0 || len(gone) > 0 {
+		live = maps.Clone(h.live)
+		for _, id := range gone {
+			delete(live, id)
+		}
+		for _, i := range added {
+			if a := published[i]; live[a.ID] == nil {
+				live[a.ID] = &liveEntry{ref: entryID(h.site.BaseURL, a), seen: gen}
+			}
+		}
 	}
 	if h.tombstoneTTL < 0 {
 		return live, map[string]time.Time{}, nil, time.Time{}
 	}
-	deleted = maps.Clone(h.deleted)
-	for id, ref := range h.live {
-		if _, ok := live[id]; !ok {
-			deleted[ref] = now
+	deleted = h.deleted
+	if len(gone) > 0 || len(added) > 0 {
+		deleted = maps.Clone(h.deleted)
+		for _, id := range gone {
+			deleted[h.live[id].ref] = now
+		}
+		// An article back under its old id is no longer deleted; only an
+		// added one can be, the others were live already.
+		for _, i := range added {
+			delete(deleted, live[published[i].ID].ref)
 		}
 	}
-	for _, ref := range live {
-		// An article back under its old id is no longer deleted.
-		delete(deleted, ref)
-	}
+	var expired []string
 	for ref, when := range deleted {
 		if !now.Before(when.Add(h.tombstoneTTL)) {
-			delete(deleted, ref)
+			expired = append(expired, ref)
 			continue
 		}
 		shown = append(shown, tombstone{ref: ref, when: when})
+	}
+	if len(expired) > 0 {
+		deleted = maps.Clone(deleted)
+		for _, ref := range expired {
+			delete(deleted, ref)
+		}
 	}
 	slices.SortFunc(shown, func(a, b tombstone) int {
 		if c := b.when.Compare(a.when); c != 0 {
@@ -403,6 +442,12 @@ func (h *Handler) tombstones(published []content.Article, now time.Time) (live m
 		}
 	}
 	return live, deleted, shown, expires
+}
+
+// liveEntry is a published article as the tombstone bookkeeping knows it.
+type liveEntry struct {
+	ref  string // its feed entry id, which its tombstone will carry
+	seen uint64 // the last render that found it published
 }
 
 // entryID is the id an article has in the feeds (before ids that clash
@@ -486,10 +531,16 @@ func (b *builder) put(path string, want resource, body []byte, updated time.Time
 
 // putLazy adds one document at path that render makes from src on first use.
 func (b *builder) putLazy(path string, want resource, src *pageSource, render func() ([]byte, error), updated time.Time) {
+	b.next.files[path] = b.lazy(b.prev.files[path], want, src, render, updated)
+}
+
+// lazy returns a document, replacing prev, that render makes from src on
+// first use.
+func (b *builder) lazy(prev *resource, want resource, src *pageSource, render func() ([]byte, error), updated time.Time) *resource {
 	res := want
 	res.src = src
 	res.html = want.contentType == htmlType
-	res.modTime = lastModified(b.prev.files[path], updated, b.now)
+	res.modTime = lastModified(prev, updated, b.now)
 	res.payload = sync.OnceValues(func() (*payload, error) {
 		body, err := render()
 		if err != nil {
@@ -497,7 +548,7 @@ func (b *builder) putLazy(path string, want resource, src *pageSource, render fu
 		}
 		return newPayload(body), nil
 	})
-	b.next.files[path] = res.finish()
+	return res.finish()
 }
 
 // putFeed adds the three documents of the feed at path (without
@@ -612,14 +663,14 @@ func (b *builder) tags(groups []tagGroup) error {
 		path := tagPath(g.slug)
 		info := func(n int) docInfo {
 			i := docInfo{path: path, id: docURL(h.site.BaseURL, path, "atom"), title: g.name, hubs: h.hubs}
-			if n == len(g.articles) {
+			if n == g.count {
 				i.history = historyComplete
 			}
 			return i
 		}
-		shown := g.articles[:min(len(g.articles), h.limit)]
+		shown := g.articles
 		// Its name, whether it is complete, and the articles it can show.
-		note := g.name + "\x00" + strconv.FormatBool(len(shown) < len(g.articles))
+		note := g.name + "\x00" + strconv.FormatBool(len(shown) < g.count)
 		if b.reuseSource(pageSource{note: note, articles: shown}, formatPaths(path)...) {
 			continue
 		}
@@ -643,20 +694,20 @@ func (b *builder) htmlPages(published []content.Article, shown, archived int, ta
 	}
 	b.put("", resource{contentType: htmlType}, index, newestUpdated(published))
 	for _, a := range published {
-		path := "articles/" + a.Slug
-		if _, dup := b.next.files[path]; dup {
+		if _, dup := b.next.pages[a.Slug]; dup {
 			// Newest first, so the newer article keeps the URL.
 			h.log.Warn("duplicate article slug; older article has no page", "slug", a.Slug, "path", a.Path)
 			continue
 		}
 		// An unchanged article keeps its page: a change costs work for what changed only.
-		if old := b.prev.files[path]; old != nil && old.src != nil && sameArticle(old.src.articles[0], a) {
-			b.next.files[path] = old
+		old := b.prev.pages[a.Slug]
+		if old != nil && old.src != nil && sameArticle(old.src.articles[0], a) {
+			b.next.pages[a.Slug] = old
 			continue
 		}
 		site := h.site
 		src := &pageSource{articles: []content.Article{a}}
-		b.putLazy(path, resource{contentType: htmlType}, src, func() ([]byte, error) {
+		b.next.pages[a.Slug] = b.lazy(old, resource{contentType: htmlType}, src, func() ([]byte, error) {
 			page, err := renderArticle(site, a)
 			if err != nil {
 				return nil, fmt.Errorf("article %q: %w", a.Path, err)
@@ -698,11 +749,49 @@ func (h *Handler) SetReady() {
 // ServeHTTP routes a request to the feeds, their style sheet, the pages,
 // the health check or the metrics, and counts it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header()["X-Content-Type-Options"] = nosniffValue
+	if pattern := directRoute(r); pattern != "" {
+		// What the mux would do for these paths, without its matching or a wrapped writer.
+		r.Pattern = pattern
+		var status int
+		if pattern == stylesheetPattern {
+			status = h.send(w, r, h.stylesheet)
+		} else {
+			status = h.serveDocument(w, r)
+		}
+		h.metrics.countRequest(pattern, status)
+		return
+	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	h.mux.ServeHTTP(rec, r)
 	// The mux sets the matched pattern on r: a route label of bounded cardinality.
 	h.metrics.countRequest(r.Pattern, rec.status)
+}
+
+// stylesheetPattern is the mux pattern of the feeds' style sheet.
+const stylesheetPattern = "GET /" + StylesheetName
+
+// directRoute returns the mux pattern that NewHandler registers for the
+// paths pollers ask for most, when r is a GET or HEAD of one of them that
+// the mux would route there as is; otherwise "".
+func directRoute(r *http.Request) string {
+	// Other methods get the mux's 405; escaped paths its own matching.
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || r.URL.RawPath != "" {
+		return ""
+	}
+	switch r.URL.Path {
+	case "/feed.atom":
+		return "GET /feed.atom"
+	case "/feed.rss":
+		return "GET /feed.rss"
+	case "/feed.json":
+		return "GET /feed.json"
+	case "/":
+		return "GET /{$}"
+	case "/" + StylesheetName:
+		return stylesheetPattern
+	}
+	return ""
 }
 
 // Registry returns the Prometheus registry behind /metrics, so that the
@@ -714,41 +803,50 @@ func (h *Handler) Registry() *prometheus.Registry {
 // serveFile serves the current version's document at the request's path,
 // or 404 when there is none.
 func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request) {
+	h.serveDocument(w, r)
+}
+
+// serveDocument is serveFile, returning the status code it sent.
+func (h *Handler) serveDocument(w http.ResponseWriter, r *http.Request) int {
 	v := h.current.Load()
 	if v == nil {
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "starting: articles not read yet", http.StatusServiceUnavailable)
-		return
+		return http.StatusServiceUnavailable
 	}
-	res := v.files[strings.TrimPrefix(r.URL.Path, "/")]
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	res := v.files[path]
+	if slug, ok := strings.CutPrefix(path, "articles/"); ok {
+		res = v.pages[slug]
+	}
 	if res == nil {
 		http.NotFound(w, r)
-		return
+		return http.StatusNotFound
 	}
 	if res.feed && h.limiter != nil && r.Method == http.MethodGet && !conditional(r) {
 		if wait, ok := h.limiter.allow(clientIP(r)+" "+r.URL.Path, h.now()); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 			http.Error(w, "polled too often: send If-None-Match or If-Modified-Since, or wait", http.StatusTooManyRequests)
-			return
+			return http.StatusTooManyRequests
 		}
 	}
-	h.send(w, r, res)
+	return h.send(w, r, res)
 }
 
-// send serves res with its headers, gzipped when the client accepts it.
-// The two requests pollers make most, a whole document and a conditional
-// GET whose ETag still matches, are answered here with the headers
-// http.ServeContent would send; every other one goes through ServeContent.
-func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) {
+// send serves res with its headers, gzipped when the client accepts it,
+// and returns the status code it sent. The two requests pollers make
+// most, a whole document and a conditional GET whose ETag still matches,
+// are answered here with the headers http.ServeContent would send; every
+// other one goes through ServeContent.
+func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) int {
 	p, err := res.payload()
 	if err != nil {
 		h.log.Error("cannot render document", "path", r.URL.Path, "err", err)
 		http.Error(w, "internal error: the document cannot be rendered", http.StatusInternalServerError)
-		return
+		return http.StatusInternalServerError
 	}
 	hdr := w.Header()
 	// Values built once per document, assigned without canonicalising keys.
-	hdr["Content-Type"] = res.header.contentType
 	if res.cacheControl != "" {
 		hdr["Cache-Control"] = res.header.cacheControl
 	} else {
@@ -765,41 +863,48 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) {
 		}
 		hdr.Add("Link", "<"+res.self+">; rel=\"self\"")
 	}
-	body, etag := p.body, p.etagValue
-	if acceptsGzip(r.Header["Accept-Encoding"]) {
-		body, etag = p.gz(), p.gzETagValue()
-		hdr["Content-Encoding"] = gzipValue
-		// ServeContent leaves Content-Length out once Content-Encoding is set; our bytes are exact.
-		hdr["Content-Length"] = p.gzLengthValue()
-		// ServeContent would send a range of the gzip bytes with the full length: serve it whole.
-		r.Header.Del("Range")
+	body, etag, length := p.body, p.etagValue, p.lengthValue
+	gz := acceptsGzip(r.Header["Accept-Encoding"])
+	if gz {
+		body, etag, length = p.gz(), p.gzETagValue(), p.gzLengthValue()
 	}
 	hdr["Etag"] = etag
 	if plainGet(r.Header) {
 		switch inm := r.Header["If-None-Match"]; {
+		case len(inm) == 1 && inm[0] == etag[0]:
+			// As ServeContent's 304: no representation headers, and no
+			// Last-Modified beside an ETag (RFC 9110, section 15.4.5).
+			w.WriteHeader(http.StatusNotModified)
+			return http.StatusNotModified
 		case len(inm) == 0:
 			// As ServeContent: Last-Modified, Accept-Ranges, Content-Length, the bytes.
-			hdr["Last-Modified"] = res.header.lastModified
-			hdr["Accept-Ranges"] = bytesValue
-			if _, ok := hdr["Content-Length"]; !ok {
-				hdr["Content-Length"] = p.lengthValue
+			hdr["Content-Type"] = res.header.contentType
+			if gz {
+				hdr["Content-Encoding"] = gzipValue
 			}
+			hdr["Content-Length"] = length
+			if res.header.lastModified != nil {
+				hdr["Last-Modified"] = res.header.lastModified
+			}
+			hdr["Accept-Ranges"] = bytesValue
 			w.WriteHeader(http.StatusOK)
 			if r.Method != http.MethodHead {
 				w.Write(body)
 			}
-			return
-		case len(inm) == 1 && inm[0] == etag[0]:
-			// As ServeContent's 304: no representation headers, and no
-			// Last-Modified beside an ETag (RFC 9110, section 15.4.5).
-			delete(hdr, "Content-Encoding")
-			delete(hdr, "Content-Length")
-			delete(hdr, "Content-Type")
-			w.WriteHeader(http.StatusNotModified)
-			return
+			return http.StatusOK
 		}
 	}
-	http.ServeContent(w, r, "", res.modTime, bytes.NewReader(body))
+	hdr["Content-Type"] = res.header.contentType
+	if gz {
+		hdr["Content-Encoding"] = gzipValue
+		// ServeContent leaves Content-Length out once Content-Encoding is set; our bytes are exact.
+		hdr["Content-Length"] = length
+		// ServeContent would send a range of the gzip bytes with the full length: serve it whole.
+		delete(r.Header, "Range")
+	}
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	http.ServeContent(rec, r, "", res.modTime, bytes.NewReader(body))
+	return rec.status
 }
 
 // plainGet reports whether a request has none of the headers that make
@@ -815,10 +920,11 @@ func plainGet(h http.Header) bool {
 
 // Header values shared by every response; never appended to in place (cap = len).
 var (
-	varyValue  = []string{"Accept-Encoding"}
-	cspValue   = []string{pageCSP}
-	gzipValue  = []string{"gzip"}
-	bytesValue = []string{"bytes"}
+	nosniffValue = []string{"nosniff"}
+	varyValue    = []string{"Accept-Encoding"}
+	cspValue     = []string{pageCSP}
+	gzipValue    = []string{"gzip"}
+	bytesValue   = []string{"bytes"}
 )
 
 // headerValues are a resource's header values, built once.
@@ -902,6 +1008,21 @@ func newestUpdated(articles []content.Article) time.Time {
 // (RFC 9110, section 12.5.3): named as gzip or x-gzip with a non-zero
 // q-value, or covered by a non-zero "*" when gzip is not named.
 func acceptsGzip(values []string) bool {
+	if len(values) == 1 {
+		// What HTTP clients send most, answered without parsing.
+		switch values[0] {
+		case "gzip", "gzip, deflate", "gzip, deflate, br", "gzip, deflate, br, zstd",
+			"gzip,deflate", "deflate, gzip", "br, gzip", "gzip, br", "deflate, gzip, br, zstd":
+			return true
+		case "", "identity", "br", "deflate", "deflate, br":
+			return false
+		}
+	}
+	return parseAcceptsGzip(values)
+}
+
+// parseAcceptsGzip is acceptsGzip for any header values.
+func parseAcceptsGzip(values []string) bool {
 	gzipQ, starQ := -1.0, -1.0
 	for _, v := range values {
 		for coding := range strings.SplitSeq(v, ",") {

@@ -189,7 +189,7 @@ func renderIndex(site Site, articles []content.Article, archived int, tags []tag
 		p := tagPath(t.slug)
 		data.Tags = append(data.Tags, indexTag{
 			Name:  t.name,
-			Count: len(t.articles),
+			Count: t.count,
 			Atom:  docURL(site.BaseURL, p, "atom"),
 			RSS:   docURL(site.BaseURL, p, "rss"),
 			JSON:  docURL(site.BaseURL, p, "json"),
