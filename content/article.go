@@ -234,6 +234,41 @@ func utf8Counts(data []byte) (good, bad int) {
 // Parse applies it to every field; package feed applies it again to
 // whatever it is given, so no caller can make a feed invalid.
 func CleanText(s string) string {
+	// Nearly every string is clean already: one read-only pass spares the copies.
+	if isClean(s) {
+		return s
+	}
+	return cleanTextSlow(s)
+}
+
+// isClean reports whether CleanText would return s unchanged: valid UTF-8
+// without \r or any character that CleanText drops. Surrogates need no
+// check: valid UTF-8 cannot encode them.
+func isClean(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c-0x20 < 0x7F-0x20 { // printable ASCII, the common case
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			if c != '\t' && c != '\n' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 || r <= 0x9F || r == 0xFFFE || r == 0xFFFF {
+			return false
+		}
+		i += n
+	}
+	return true
+}
+
+// cleanTextSlow is CleanText for strings that need cleaning.
+func cleanTextSlow(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.Map(func(r rune) rune {

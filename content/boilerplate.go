@@ -366,19 +366,18 @@ func (lr *learning) crossed() map[string]map[Fingerprint]bool {
 func (c *change) parse(p string, ld loaded) (Parsed, error) {
 	lr := c.l.learned
 	dir := path.Dir(p)
-	parsed, err, applied := ld.parsed, ld.parseErr, ld.applied
-	// Files stored since it was loaded may have made, or unmade,
-	// boilerplate that it holds: then it is parsed again, as it would be
-	// had it been read now.
-	if err != nil || !slices.Equal(lr.boilerplateIn(dir, parsed.fingerprints), applied) {
-		if parsed, err = ParseIn(p, ld.data, lr.set.Folder(dir)); err != nil {
-			return parsed, err
-		}
-		applied = lr.boilerplateIn(dir, parsed.fingerprints)
+	// No parse error depends on what the folder has learned.
+	if ld.parseErr != nil {
+		return Parsed{}, ld.parseErr
 	}
+	parsed, applied := ld.parsed, ld.applied
 	lr.record(p, parsed.fingerprints)
-	// The file's own paragraphs may have just made, or unmade, boilerplate.
+	// The file's own paragraphs, or those of files stored since it was
+	// loaded, may have made or unmade boilerplate that it holds: then it is
+	// parsed again, as it would be had it been read now. A parse depends
+	// only on which of its paragraphs are boilerplate.
 	if now := lr.boilerplateIn(dir, parsed.fingerprints); !slices.Equal(now, applied) {
+		var err error
 		if parsed, err = ParseIn(p, ld.data, lr.set.Folder(dir)); err != nil {
 			return parsed, err
 		}

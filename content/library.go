@@ -510,7 +510,7 @@ type loaded struct {
 	err      error // why it could not be read
 	hash     string
 	same     bool   // the bytes of the article already held
-	data     []byte // kept to parse again if the folder's boilerplate moves
+	data     []byte // kept, for plain text only, to parse again if the folder's boilerplate moves
 	parsed   Parsed
 	parseErr error
 	applied  []Fingerprint // the boilerplate the parse removed
@@ -535,11 +535,15 @@ func (l *Library) load(p string, fi fs.FileInfo, checkWriting bool) loaded {
 		ld.same = true
 		return ld
 	}
-	ld.data = data
 	dir := path.Dir(p)
 	ld.parsed, ld.parseErr = ParseIn(p, data, l.learned.set.Folder(dir))
 	if ld.parseErr == nil {
 		ld.applied = l.learned.boilerplateIn(dir, ld.parsed.fingerprints)
+	}
+	// Only a file with paragraph fingerprints can meet a change of its
+	// folder's boilerplate before it is stored, and need parsing again.
+	if len(ld.parsed.fingerprints) > 0 {
+		ld.data = data
 	}
 	return ld
 }
@@ -606,6 +610,16 @@ func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
 	workers := l.workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
+	}
+	if workers == 1 {
+		// One at a time, each file loaded with what the files before it taught.
+		for _, f := range files {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			c.upsert(f.rel, f.fi, true)
+		}
+		return nil
 	}
 	for chunk := range slices.Chunk(files, scanChunk) {
 		out := make([]loaded, len(chunk))

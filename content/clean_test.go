@@ -1,0 +1,104 @@
+package content
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+func TestCleanText(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+		same           bool // returned as it is, without a copy
+	}{
+		{"empty", "", "", true},
+		{"ascii", "Council votes on the bridge.", "Council votes on the bridge.", true},
+		{"tab and newline", "a\tb\nc", "a\tb\nc", true},
+		{"accents and symbols", "Café ‘owners’ — 50 € 😀", "Café ‘owners’ — 50 € 😀", true},
+		{"replacement character kept", "bad \uFFFD byte", "bad \uFFFD byte", true},
+		{"last before C1 and first after", "~\u00A0\uFFFD\U0010FFFF", "~\u00A0\uFFFD\U0010FFFF", true},
+		{"crlf", "a\r\nb", "a\nb", false},
+		{"lone cr", "a\rb\r", "a\nb\n", false},
+		{"cr cr lf", "a\r\r\nb", "a\n\nb", false},
+		{"nul and C0", "a\x00b\x01c\x1Fd\x0Ce", "abcde", false},
+		{"del", "a\x7Fb", "ab", false},
+		{"C1", "a\u0080b\u009Fc\u0085d", "abcd", false},
+		{"noncharacters", "a\uFFFEb\uFFFFc", "abc", false},
+		{"invalid byte", "a\xffb", "a\uFFFDb", false},
+		{"truncated sequence", "caf\xc3", "caf\uFFFD", false},
+		{"encoded surrogate", "a\xed\xa0\x80b", "a\uFFFDb", false},
+		{"latin-1 byte for C1", "It\x92s", "It\uFFFDs", false},
+		{"dirty at the very end", strings.Repeat("x", 100) + "\x01", strings.Repeat("x", 100), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := CleanText(tc.in)
+			if got != tc.want {
+				t.Errorf("CleanText(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+			if slow := cleanTextSlow(tc.in); slow != got {
+				t.Errorf("CleanText(%q) = %q, slow path %q", tc.in, got, slow)
+			}
+			if tc.same && len(got) > 0 && unsafe.StringData(got) != unsafe.StringData(tc.in) {
+				t.Errorf("CleanText(%q) copied a clean string", tc.in)
+			}
+		})
+	}
+}
+
+// cleanPieces are what the random strings of TestCleanTextFastMatchesSlow
+// are made of: every kind of byte and character the fast path decides on.
+var cleanPieces = []string{
+	"a", "Z", " ", "~", "\t", "\n", "\r", "\r\n", "\x00", "\x01", "\x1F", "\x7F",
+	"\u0080", "\u0085", "\u009F", "\u00A0", "é", "€", "‘", "\uFFFD", "\uFFFE", "\uFFFF", "😀", "\U0010FFFF",
+	"\xff", "\xc3", "\xe2\x82", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\x80", "\xc0\xaf",
+}
+
+// TestCleanTextFastMatchesSlow compares CleanText with its slow path on
+// strings of random pieces, clean and dirty, at every position.
+func TestCleanTextFastMatchesSlow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(cleanPieces[rng.IntN(len(cleanPieces))])
+		}
+		s := b.String()
+		if got, want := CleanText(s), cleanTextSlow(s); got != want {
+			t.Fatalf("CleanText(%q) = %q, slow path %q", s, got, want)
+		}
+	}
+}
+
+// FuzzCleanText compares CleanText with its slow path on any bytes.
+func FuzzCleanText(f *testing.F) {
+	for _, p := range cleanPieces {
+		f.Add("ok " + p + " ok")
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, want := CleanText(s), cleanTextSlow(s)
+		if got != want {
+			t.Fatalf("CleanText(%q) = %q, slow path %q", s, got, want)
+		}
+		if isClean(s) != (got == s) {
+			t.Fatalf("isClean(%q) = %v, but CleanText returns %q", s, isClean(s), got)
+		}
+	})
+}
+
+// BenchmarkCleanText measures CleanText on a 5 KB article body, clean (the
+// common case) and with one character to drop at its end.
+func BenchmarkCleanText(b *testing.B) {
+	body := strings.Repeat("<p>The council met on Tuesday to discuss the bridge – “again”, said Zoë.</p>\n", 64)
+	for _, bc := range []struct{ name, s string }{
+		{"clean", body},
+		{"dirty", body + "\x01"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bc.s)))
+			for b.Loop() {
+				CleanText(bc.s)
+			}
+		})
+	}
+}
