@@ -869,30 +869,28 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) in
 		body, etag, length = p.gz(), p.gzETagValue(), p.gzLengthValue()
 	}
 	hdr["Etag"] = etag
-	if plainGet(r.Header) {
-		switch inm := r.Header["If-None-Match"]; {
-		case len(inm) == 1 && inm[0] == etag[0]:
-			// As ServeContent's 304: no representation headers, and no
-			// Last-Modified beside an ETag (RFC 9110, section 15.4.5).
-			w.WriteHeader(http.StatusNotModified)
-			return http.StatusNotModified
-		case len(inm) == 0:
-			// As ServeContent: Last-Modified, Accept-Ranges, Content-Length, the bytes.
-			hdr["Content-Type"] = res.header.contentType
-			if gz {
-				hdr["Content-Encoding"] = gzipValue
-			}
-			hdr["Content-Length"] = length
-			if res.header.lastModified != nil {
-				hdr["Last-Modified"] = res.header.lastModified
-			}
-			hdr["Accept-Ranges"] = bytesValue
-			w.WriteHeader(http.StatusOK)
-			if r.Method != http.MethodHead {
-				w.Write(body)
-			}
-			return http.StatusOK
+	switch shortcutFor(r.Header, etag[0]) {
+	case sendNotModified:
+		// As ServeContent's 304: no representation headers, and no
+		// Last-Modified beside an ETag (RFC 9110, section 15.4.5).
+		w.WriteHeader(http.StatusNotModified)
+		return http.StatusNotModified
+	case sendWhole:
+		// As ServeContent: Last-Modified, Accept-Ranges, Content-Length, the bytes.
+		hdr["Content-Type"] = res.header.contentType
+		if gz {
+			hdr["Content-Encoding"] = gzipValue
 		}
+		hdr["Content-Length"] = length
+		if res.header.lastModified != nil {
+			hdr["Last-Modified"] = res.header.lastModified
+		}
+		hdr["Accept-Ranges"] = bytesValue
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			w.Write(body)
+		}
+		return http.StatusOK
 	}
 	hdr["Content-Type"] = res.header.contentType
 	if gz {
@@ -907,15 +905,40 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) in
 	return rec.status
 }
 
-// plainGet reports whether a request has none of the headers that make
-// ServeContent do more than send the document or match If-None-Match.
-func plainGet(h http.Header) bool {
-	for _, k := range []string{"Range", "If-Range", "If-Match", "If-Unmodified-Since", "If-Modified-Since"} {
+// shortcut is how send answers a GET or HEAD.
+type shortcut int
+
+const (
+	viaServeContent shortcut = iota // http.ServeContent decides
+	sendWhole                       // no precondition or range: 200 with the document
+	sendNotModified                 // If-None-Match is the current ETag, and decides: 304
+)
+
+// shortcutFor tells the two answers of http.ServeContent that are cheap to
+// foresee from the request header h, for a document whose strong ETag is
+// etag; every other request is left to ServeContent.
+func shortcutFor(h http.Header, etag string) shortcut {
+	// If-Match and If-Unmodified-Since are evaluated first (RFC 9110, section 13.2.2).
+	if _, ok := h["If-Match"]; ok {
+		return viaServeContent
+	}
+	if _, ok := h["If-Unmodified-Since"]; ok {
+		return viaServeContent
+	}
+	if inm, ok := h["If-None-Match"]; ok {
+		// A matching ETag wins over If-Modified-Since, Range and If-Range;
+		// ServeContent reads the first field line only.
+		if len(inm) == 1 && inm[0] == etag {
+			return sendNotModified
+		}
+		return viaServeContent
+	}
+	for _, k := range []string{"If-Modified-Since", "Range", "If-Range"} {
 		if _, ok := h[k]; ok {
-			return false
+			return viaServeContent
 		}
 	}
-	return true
+	return sendWhole
 }
 
 // Header values shared by every response; never appended to in place (cap = len).

@@ -3,10 +3,12 @@ package feed
 import (
 	"bytes"
 	"cmp"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,9 +36,9 @@ func (w *nullWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// BenchmarkServeFeed measures Handler.ServeHTTP for the two requests
-// pollers make most: a gzip GET of the feed, and a conditional GET whose
-// ETag still matches.
+// BenchmarkServeFeed measures Handler.ServeHTTP for the requests pollers
+// make most: a gzip GET of the feed, and conditional GETs whose ETag still
+// matches, alone or beside If-Modified-Since as many feed readers send it.
 func BenchmarkServeFeed(b *testing.B) {
 	h := NewHandler(testSite(b), Options{})
 	b.Cleanup(func() { h.Close() })
@@ -44,19 +46,20 @@ func BenchmarkServeFeed(b *testing.B) {
 		b.Fatal(err)
 	}
 	probe := httptest.NewRecorder()
-	probe.Body = new(bytes.Buffer)
-	h.ServeHTTP(probe, gzipGet("", ""))
-	etag := probe.Header().Get("ETag")
+	h.ServeHTTP(probe, gzipGet(nil))
+	etag, lastMod := probe.Header().Get("ETag"), probe.Header().Get("Last-Modified")
 	for _, bench := range []struct {
-		name, inm string
-		status    int
+		name   string
+		header http.Header
+		status int
 	}{
-		{"gzip200", "", http.StatusOK},
-		{"ifNoneMatch304", etag, http.StatusNotModified},
+		{"gzip200", nil, http.StatusOK},
+		{"ifNoneMatch304", http.Header{"If-None-Match": {etag}}, http.StatusNotModified},
+		{"ifNoneMatchAndSince304", http.Header{"If-None-Match": {etag}, "If-Modified-Since": {lastMod}}, http.StatusNotModified},
 	} {
 		b.Run(bench.name, func(b *testing.B) {
 			b.ReportAllocs()
-			r := gzipGet("If-None-Match", bench.inm)
+			r := gzipGet(bench.header)
 			w := &nullWriter{header: http.Header{}}
 			for b.Loop() {
 				clear(w.header)
@@ -70,14 +73,11 @@ func BenchmarkServeFeed(b *testing.B) {
 	}
 }
 
-// gzipGet is a GET of /feed.atom accepting gzip, with one more header
-// when key is not empty.
-func gzipGet(key, value string) *http.Request {
+// gzipGet is a GET of /feed.atom accepting gzip, with header added.
+func gzipGet(header http.Header) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, "/feed.atom", nil)
 	r.Header.Set("Accept-Encoding", "gzip, deflate, br")
-	if key != "" && value != "" {
-		r.Header.Set(key, value)
-	}
+	maps.Copy(r.Header, header)
 	return r
 }
 
@@ -97,6 +97,14 @@ func serveWithServeContent(h *Handler, w http.ResponseWriter, r *http.Request, r
 	if res.html {
 		hdr.Set("Content-Security-Policy", pageCSP)
 	}
+	if res.feed {
+		for _, hub := range h.hubs {
+			hdr.Add("Link", "<"+hub+">; rel=\"hub\"")
+		}
+		if len(h.hubs) > 0 {
+			hdr.Add("Link", "<"+res.self+">; rel=\"self\"")
+		}
+	}
 	body, etag := p.body, p.etag
 	if acceptsGzip(r.Header.Values("Accept-Encoding")) {
 		body, etag = p.gz(), p.gzETag
@@ -109,68 +117,217 @@ func serveWithServeContent(h *Handler, w http.ResponseWriter, r *http.Request, r
 }
 
 func TestSendMatchesServeContent(t *testing.T) {
+	for _, opts := range []Options{{}, {Hubs: []string{"https://hub.example/", "https://hub2.example/"}}} {
+		h := NewHandler(testSite(t), opts)
+		t.Cleanup(func() { h.Close() })
+		if err := h.Update(numbered(60)); err != nil {
+			t.Fatal(err)
+		}
+		v := h.current.Load()
+		atom := v.files["feed.atom"]
+		p, _ := atom.payload()
+		etag, gzETag := p.etag, p.gzETag
+		lastMod := atom.modTime.UTC().Format(http.TimeFormat)
+		before := atom.modTime.Add(-time.Hour).UTC().Format(http.TimeFormat)
+		targets := map[string]*resource{"/feed.atom": atom, "/feed.json": v.files["feed.json"], "/": v.files[""],
+			"/" + StylesheetName: h.stylesheet, "/archive/1.atom": v.files["archive/1.atom"], "/archive/1.html": v.files["archive/1.html"]}
+		for path, res := range targets {
+			if res == nil {
+				t.Fatalf("no document for %s", path)
+			}
+		}
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			for _, tt := range []struct {
+				name   string
+				header http.Header
+			}{
+				{"plain", nil},
+				{"gzip", http.Header{"Accept-Encoding": {"gzip"}}},
+				{"gzip browser", http.Header{"Accept-Encoding": {"gzip, deflate, br, zstd"}}},
+				{"gzip upper case", http.Header{"Accept-Encoding": {"GZIP"}}},
+				{"x-gzip", http.Header{"Accept-Encoding": {"x-gzip"}}},
+				{"gzip in two lines", http.Header{"Accept-Encoding": {"br", "gzip"}}},
+				{"gzip refused", http.Header{"Accept-Encoding": {"gzip;q=0, identity"}}},
+				{"br only", http.Header{"Accept-Encoding": {"br"}}},
+				{"etag matches", http.Header{"If-None-Match": {etag}}},
+				{"gzip etag matches", http.Header{"Accept-Encoding": {"gzip"}, "If-None-Match": {gzETag}}},
+				{"gzip etag without gzip", http.Header{"If-None-Match": {gzETag}}},
+				{"identity etag sent with gzip", http.Header{"Accept-Encoding": {"gzip"}, "If-None-Match": {etag}}},
+				{"etag differs", http.Header{"If-None-Match": {`"other"`}}},
+				{"etag empty", http.Header{"If-None-Match": {""}}},
+				{"etag padded", http.Header{"If-None-Match": {" " + etag + " "}}},
+				{"etag list", http.Header{"If-None-Match": {`"other", ` + etag}}},
+				{"etag in second line", http.Header{"If-None-Match": {`"other"`, etag}}},
+				{"etag in first line", http.Header{"If-None-Match": {etag, `"other"`}}},
+				{"etag star", http.Header{"If-None-Match": {"*"}}},
+				{"weak etag", http.Header{"If-None-Match": {"W/" + etag}}},
+				{"gzip weak etag", http.Header{"Accept-Encoding": {"gzip"}, "If-None-Match": {"W/" + gzETag}}},
+				{"if-modified-since now", http.Header{"If-Modified-Since": {lastMod}}},
+				{"if-modified-since before", http.Header{"If-Modified-Since": {before}}},
+				{"both", http.Header{"If-None-Match": {etag}, "If-Modified-Since": {before}}},
+				{"etag differs, not modified", http.Header{"If-None-Match": {`"other"`}, "If-Modified-Since": {lastMod}}},
+				{"gzip etag matches, modified since", http.Header{"Accept-Encoding": {"gzip"}, "If-None-Match": {gzETag}, "If-Modified-Since": {before}}},
+				{"etag matches, range", http.Header{"If-None-Match": {etag}, "Range": {"bytes=0-9"}}},
+				{"etag matches, if-range", http.Header{"If-None-Match": {etag}, "Range": {"bytes=0-9"}, "If-Range": {`"other"`}}},
+				{"etag matches, if-unmodified-since before", http.Header{"If-None-Match": {etag}, "If-Unmodified-Since": {before}}},
+				{"etag matches, if-match", http.Header{"If-None-Match": {etag}, "If-Match": {etag}}},
+				{"if-range without range", http.Header{"If-Range": {`"other"`}}},
+				{"if-match", http.Header{"If-Match": {etag}}},
+				{"if-match fails", http.Header{"If-Match": {`"other"`}}},
+				{"if-match fails, etag matches", http.Header{"If-Match": {`"other"`}, "If-None-Match": {etag}}},
+				{"if-unmodified-since before", http.Header{"If-Unmodified-Since": {before}}},
+				{"range", http.Header{"Range": {"bytes=0-9"}}},
+				{"range with gzip", http.Header{"Range": {"bytes=0-9"}, "Accept-Encoding": {"gzip"}}},
+				{"range with gzip and etag", http.Header{"Range": {"bytes=0-9"}, "Accept-Encoding": {"gzip"}, "If-None-Match": {gzETag}}},
+				{"if-range", http.Header{"Range": {"bytes=0-9"}, "If-Range": {etag}}},
+				{"if-range differs", http.Header{"Range": {"bytes=0-9"}, "If-Range": {`"other"`}}},
+				{"bad range", http.Header{"Range": {"bytes=999999999-"}}},
+			} {
+				for path, res := range targets {
+					name := method + " " + path + " " + tt.name
+					if len(opts.Hubs) > 0 {
+						name = "hubs " + name
+					}
+					t.Run(name, func(t *testing.T) {
+						request := func() *http.Request {
+							r := httptest.NewRequest(method, path, nil)
+							maps.Copy(r.Header, tt.header)
+							return r
+						}
+						got, want := httptest.NewRecorder(), httptest.NewRecorder()
+						h.ServeHTTP(got, request())
+						serveWithServeContent(h, want, request(), res)
+						if got.Code != want.Code {
+							t.Errorf("status %d, ServeContent %d", got.Code, want.Code)
+						}
+						if !reflect.DeepEqual(got.Header(), want.Header()) {
+							t.Errorf("headers\n%v\nServeContent\n%v", got.Header(), want.Header())
+						}
+						if !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
+							t.Errorf("body of %d bytes, ServeContent %d", got.Body.Len(), want.Body.Len())
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestDirectRoutes checks that the paths ServeHTTP routes itself are
+// answered, and labelled, as the mux would.
+func TestDirectRoutes(t *testing.T) {
 	h := NewHandler(testSite(t), Options{})
 	t.Cleanup(func() { h.Close() })
 	if err := h.Update(numbered(60)); err != nil {
 		t.Fatal(err)
 	}
-	v := h.current.Load()
-	atom, index := v.files["feed.atom"], v.files[""]
-	p, _ := atom.payload()
-	etag, gzETag := p.etag, p.gzETag
-	lastMod := atom.modTime.UTC().Format(http.TimeFormat)
-	before := atom.modTime.Add(-time.Hour).UTC().Format(http.TimeFormat)
-	for _, method := range []string{http.MethodGet, http.MethodHead} {
-		for _, tt := range []struct {
-			name   string
-			header map[string]string
-		}{
-			{"plain", nil},
-			{"gzip", map[string]string{"Accept-Encoding": "gzip"}},
-			{"gzip refused", map[string]string{"Accept-Encoding": "gzip;q=0, identity"}},
-			{"etag matches", map[string]string{"If-None-Match": etag}},
-			{"gzip etag matches", map[string]string{"Accept-Encoding": "gzip", "If-None-Match": gzETag}},
-			{"identity etag sent with gzip", map[string]string{"Accept-Encoding": "gzip", "If-None-Match": etag}},
-			{"etag differs", map[string]string{"If-None-Match": `"other"`}},
-			{"etag list", map[string]string{"If-None-Match": `"other", ` + etag}},
-			{"etag star", map[string]string{"If-None-Match": "*"}},
-			{"weak etag", map[string]string{"If-None-Match": "W/" + etag}},
-			{"if-modified-since now", map[string]string{"If-Modified-Since": lastMod}},
-			{"if-modified-since before", map[string]string{"If-Modified-Since": before}},
-			{"both", map[string]string{"If-None-Match": etag, "If-Modified-Since": before}},
-			{"if-match fails", map[string]string{"If-Match": `"other"`}},
-			{"if-unmodified-since before", map[string]string{"If-Unmodified-Since": before}},
-			{"range", map[string]string{"Range": "bytes=0-9"}},
-			{"range with gzip", map[string]string{"Range": "bytes=0-9", "Accept-Encoding": "gzip"}},
-			{"if-range", map[string]string{"Range": "bytes=0-9", "If-Range": etag}},
-			{"bad range", map[string]string{"Range": "bytes=999999999-"}},
-		} {
-			for _, target := range []struct {
-				path string
-				res  *resource
-			}{{"/feed.atom", atom}, {"/", index}} {
-				t.Run(method+" "+target.path+" "+tt.name, func(t *testing.T) {
-					request := func() *http.Request {
-						r := httptest.NewRequest(method, target.path, nil)
-						for k, v := range tt.header {
-							r.Header.Set(k, v)
-						}
-						return r
-					}
-					got, want := httptest.NewRecorder(), httptest.NewRecorder()
-					h.ServeHTTP(got, request())
-					serveWithServeContent(h, want, request(), target.res)
-					if got.Code != want.Code {
-						t.Errorf("status %d, ServeContent %d", got.Code, want.Code)
-					}
-					if !reflect.DeepEqual(got.Header(), want.Header()) {
-						t.Errorf("headers\n%v\nServeContent\n%v", got.Header(), want.Header())
-					}
-					if !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
-						t.Errorf("body of %d bytes, ServeContent %d", got.Body.Len(), want.Body.Len())
-					}
-				})
-			}
+	direct := map[string]bool{"/feed.atom": true, "/feed.rss": true, "/feed.json": true, "/": true, "/" + StylesheetName: true}
+	paths := []string{"/feed.atom/", "//feed.atom", "/./feed.atom", "/feed%2Eatom", "/FEED.ATOM", "/archive/1.atom", "/healthz", "/nope"}
+	for path := range direct {
+		paths = append(paths, path)
+	}
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodOptions, http.MethodDelete} {
+		for _, path := range paths {
+			t.Run(method+" "+path, func(t *testing.T) {
+				request := func() *http.Request {
+					r := httptest.NewRequest(method, path, nil)
+					r.Header.Set("Accept-Encoding", "gzip")
+					return r
+				}
+				r := request()
+				pattern := directRoute(r)
+				if want := direct[path] && (method == http.MethodGet || method == http.MethodHead); (pattern != "") != want {
+					t.Fatalf("directRoute = %q, want a route: %v", pattern, want)
+				}
+				if _, muxPattern := h.mux.Handler(request()); pattern != "" && pattern != muxPattern {
+					t.Errorf("directRoute = %q, the mux's pattern %q", pattern, muxPattern)
+				}
+				got, want := httptest.NewRecorder(), httptest.NewRecorder()
+				h.ServeHTTP(got, r)
+				want.Header().Set("X-Content-Type-Options", "nosniff")
+				viaMux := request()
+				h.mux.ServeHTTP(want, viaMux)
+				if r.Pattern != viaMux.Pattern {
+					t.Errorf("pattern %q, the mux's %q", r.Pattern, viaMux.Pattern)
+				}
+				if got.Code != want.Code || !reflect.DeepEqual(got.Header(), want.Header()) || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
+					t.Errorf("status %d, headers %v, %d bytes; the mux's %d, %v, %d bytes",
+						got.Code, got.Header(), got.Body.Len(), want.Code, want.Header(), want.Body.Len())
+				}
+			})
+		}
+	}
+}
+
+// TestRequestCounts checks the status each route is counted under, on the
+// direct routes and through the mux, for statuses send writes itself and
+// those ServeContent and the mux write.
+func TestRequestCounts(t *testing.T) {
+	h := NewHandler(testSite(t), Options{})
+	t.Cleanup(func() { h.Close() })
+	serve := func(method, path string, header ...string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, path, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			r.Header.Set(header[i], header[i+1])
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	serve("GET", "/feed.atom") // before the first Update: 503
+	if err := h.Update(numbered(60)); err != nil {
+		t.Fatal(err)
+	}
+	etag := serve("GET", "/feed.atom", "Accept-Encoding", "gzip").Header().Get("ETag")
+	serve("HEAD", "/feed.atom", "Accept-Encoding", "gzip, deflate, br", "If-None-Match", etag)
+	serve("GET", "/feed.atom", "Accept-Encoding", "gzip", "If-None-Match", `"other", `+etag)
+	serve("GET", "/feed.atom", "Range", "bytes=0-9")
+	serve("GET", "/feed.atom", "If-Match", `"other"`)
+	serve("GET", "/feed.atom", "Range", "bytes=999999999-")
+	serve("POST", "/feed.atom")
+	serve("GET", "/"+StylesheetName)
+	serve("GET", "/")
+	serve("GET", "/archive/1.atom")
+	serve("GET", "/archive/999")
+	serve("GET", "/articles/none")
+
+	body := serve("GET", "/metrics").Body.Bytes()
+	want := map[string]string{
+		`{code="503",route="GET /feed.atom"}`:          "1",
+		`{code="200",route="GET /feed.atom"}`:          "1",
+		`{code="304",route="GET /feed.atom"}`:          "2",
+		`{code="206",route="GET /feed.atom"}`:          "1",
+		`{code="412",route="GET /feed.atom"}`:          "1",
+		`{code="416",route="GET /feed.atom"}`:          "1",
+		`{code="405",route="unmatched"}`:               "1",
+		`{code="200",route="GET /feed.xsl"}`:           "1",
+		`{code="200",route="GET /{$}"}`:                "1",
+		`{code="200",route="GET /archive/{file}"}`:     "1",
+		`{code="404",route="GET /archive/{file}"}`:     "1",
+		`{code="404",route="GET /articles/{slug...}"}`: "1",
+	}
+	got := map[string]string{}
+	for labels := range want {
+		got[labels] = metricValue(body, "dropfeed_http_requests_total"+labels)
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("request counts %v, want %v", got, want)
+	}
+	if n := strings.Count(string(body), "\ndropfeed_http_requests_total{"); n != len(want) {
+		t.Errorf("%d request series, want %d:\n%s", n, len(want), body)
+	}
+}
+
+func TestAcceptsGzipMatchesParser(t *testing.T) {
+	// Every value acceptsGzip answers without parsing, and some it parses.
+	for _, v := range []string{
+		"gzip", "gzip, deflate", "gzip, deflate, br", "gzip, deflate, br, zstd", "gzip,deflate",
+		"deflate, gzip", "br, gzip", "gzip, br", "deflate, gzip, br, zstd",
+		"", "identity", "br", "deflate", "deflate, br",
+		"gzip;q=0", "GZIP", "x-gzip", "*", "br, *;q=0", "gzip, deflate;q=0.5",
+	} {
+		if got, want := acceptsGzip([]string{v}), parseAcceptsGzip([]string{v}); got != want {
+			t.Errorf("acceptsGzip(%q) = %v, the parser says %v", v, got, want)
 		}
 	}
 }
