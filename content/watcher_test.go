@@ -312,6 +312,16 @@ func TestWatcherSlowWriter(t *testing.T) {
 			lv.until(t, "the complete article", func(got map[string]content.Article) bool {
 				return strings.Contains(got["slow.md"].HTML, "Part 3")
 			})
+			// The batch callback records versions after the library has them: wait for that too.
+			for deadline := time.Now().Add(patience); ; time.Sleep(10 * time.Millisecond) {
+				lv.mu.Lock()
+				v := lv.versions["slow.md"]
+				recorded := len(v) > 0 && strings.Contains(v[len(v)-1], "Part 3")
+				lv.mu.Unlock()
+				if recorded || time.Now().After(deadline) {
+					break
+				}
+			}
 			lv.mu.Lock()
 			defer lv.mu.Unlock()
 			if v := lv.versions["slow.md"]; len(v) != 1 {
