@@ -750,48 +750,10 @@ func (h *Handler) SetReady() {
 // the health check or the metrics, and counts it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header()["X-Content-Type-Options"] = nosniffValue
-	if pattern := directRoute(r); pattern != "" {
-		// What the mux would do for these paths, without its matching or a wrapped writer.
-		r.Pattern = pattern
-		var status int
-		if pattern == stylesheetPattern {
-			status = h.send(w, r, h.stylesheet)
-		} else {
-			status = h.serveDocument(w, r)
-		}
-		h.metrics.countRequest(pattern, status)
-		return
-	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	h.mux.ServeHTTP(rec, r)
 	// The mux sets the matched pattern on r: a route label of bounded cardinality.
 	h.metrics.countRequest(r.Pattern, rec.status)
-}
-
-// stylesheetPattern is the mux pattern of the feeds' style sheet.
-const stylesheetPattern = "GET /" + StylesheetName
-
-// directRoute returns the mux pattern that NewHandler registers for the
-// paths pollers ask for most, when r is a GET or HEAD of one of them that
-// the mux would route there as is; otherwise "".
-func directRoute(r *http.Request) string {
-	// Other methods get the mux's 405; escaped paths its own matching.
-	if r.Method != http.MethodGet && r.Method != http.MethodHead || r.URL.RawPath != "" {
-		return ""
-	}
-	switch r.URL.Path {
-	case "/feed.atom":
-		return "GET /feed.atom"
-	case "/feed.rss":
-		return "GET /feed.rss"
-	case "/feed.json":
-		return "GET /feed.json"
-	case "/":
-		return "GET /{$}"
-	case "/" + StylesheetName:
-		return stylesheetPattern
-	}
-	return ""
 }
 
 // Registry returns the Prometheus registry behind /metrics, so that the
@@ -803,16 +765,11 @@ func (h *Handler) Registry() *prometheus.Registry {
 // serveFile serves the current version's document at the request's path,
 // or 404 when there is none.
 func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request) {
-	h.serveDocument(w, r)
-}
-
-// serveDocument is serveFile, returning the status code it sent.
-func (h *Handler) serveDocument(w http.ResponseWriter, r *http.Request) int {
 	v := h.current.Load()
 	if v == nil {
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "starting: articles not read yet", http.StatusServiceUnavailable)
-		return http.StatusServiceUnavailable
+		return
 	}
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	res := v.files[path]
@@ -821,29 +778,29 @@ func (h *Handler) serveDocument(w http.ResponseWriter, r *http.Request) int {
 	}
 	if res == nil {
 		http.NotFound(w, r)
-		return http.StatusNotFound
+		return
 	}
 	if res.feed && h.limiter != nil && r.Method == http.MethodGet && !conditional(r) {
 		if wait, ok := h.limiter.allow(clientIP(r)+" "+r.URL.Path, h.now()); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 			http.Error(w, "polled too often: send If-None-Match or If-Modified-Since, or wait", http.StatusTooManyRequests)
-			return http.StatusTooManyRequests
+			return
 		}
 	}
-	return h.send(w, r, res)
+	h.send(w, r, res)
 }
 
-// send serves res with its headers, gzipped when the client accepts it,
-// and returns the status code it sent. The two requests pollers make
+// send serves res with its headers, gzipped when the client accepts it.
+// The two requests pollers make
 // most, a whole document and a conditional GET whose ETag still matches,
 // are answered here with the headers http.ServeContent would send; every
 // other one goes through ServeContent.
-func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) int {
+func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) {
 	p, err := res.payload()
 	if err != nil {
 		h.log.Error("cannot render document", "path", r.URL.Path, "err", err)
 		http.Error(w, "internal error: the document cannot be rendered", http.StatusInternalServerError)
-		return http.StatusInternalServerError
+		return
 	}
 	hdr := w.Header()
 	// Values built once per document, assigned without canonicalising keys.
@@ -874,7 +831,7 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) in
 		// As ServeContent's 304: no representation headers, and no
 		// Last-Modified beside an ETag (RFC 9110, section 15.4.5).
 		w.WriteHeader(http.StatusNotModified)
-		return http.StatusNotModified
+		return
 	case sendWhole:
 		// As ServeContent: Last-Modified, Accept-Ranges, Content-Length, the bytes.
 		hdr["Content-Type"] = res.header.contentType
@@ -890,7 +847,7 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) in
 		if r.Method != http.MethodHead {
 			w.Write(body)
 		}
-		return http.StatusOK
+		return
 	}
 	hdr["Content-Type"] = res.header.contentType
 	if gz {
@@ -900,9 +857,7 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) in
 		// ServeContent would send a range of the gzip bytes with the full length: serve it whole.
 		delete(r.Header, "Range")
 	}
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	http.ServeContent(rec, r, "", res.modTime, bytes.NewReader(body))
-	return rec.status
+	http.ServeContent(w, r, "", res.modTime, bytes.NewReader(body))
 }
 
 // shortcut is how send answers a GET or HEAD.

@@ -213,52 +213,6 @@ func TestSendMatchesServeContent(t *testing.T) {
 	}
 }
 
-// TestDirectRoutes checks that the paths ServeHTTP routes itself are
-// answered, and labelled, as the mux would.
-func TestDirectRoutes(t *testing.T) {
-	h := NewHandler(testSite(t), Options{})
-	t.Cleanup(func() { h.Close() })
-	if err := h.Update(numbered(60)); err != nil {
-		t.Fatal(err)
-	}
-	direct := map[string]bool{"/feed.atom": true, "/feed.rss": true, "/feed.json": true, "/": true, "/" + StylesheetName: true}
-	paths := []string{"/feed.atom/", "//feed.atom", "/./feed.atom", "/feed%2Eatom", "/FEED.ATOM", "/archive/1.atom", "/healthz", "/nope"}
-	for path := range direct {
-		paths = append(paths, path)
-	}
-	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodOptions, http.MethodDelete} {
-		for _, path := range paths {
-			t.Run(method+" "+path, func(t *testing.T) {
-				request := func() *http.Request {
-					r := httptest.NewRequest(method, path, nil)
-					r.Header.Set("Accept-Encoding", "gzip")
-					return r
-				}
-				r := request()
-				pattern := directRoute(r)
-				if want := direct[path] && (method == http.MethodGet || method == http.MethodHead); (pattern != "") != want {
-					t.Fatalf("directRoute = %q, want a route: %v", pattern, want)
-				}
-				if _, muxPattern := h.mux.Handler(request()); pattern != "" && pattern != muxPattern {
-					t.Errorf("directRoute = %q, the mux's pattern %q", pattern, muxPattern)
-				}
-				got, want := httptest.NewRecorder(), httptest.NewRecorder()
-				h.ServeHTTP(got, r)
-				want.Header().Set("X-Content-Type-Options", "nosniff")
-				viaMux := request()
-				h.mux.ServeHTTP(want, viaMux)
-				if r.Pattern != viaMux.Pattern {
-					t.Errorf("pattern %q, the mux's %q", r.Pattern, viaMux.Pattern)
-				}
-				if got.Code != want.Code || !reflect.DeepEqual(got.Header(), want.Header()) || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
-					t.Errorf("status %d, headers %v, %d bytes; the mux's %d, %v, %d bytes",
-						got.Code, got.Header(), got.Body.Len(), want.Code, want.Header(), want.Body.Len())
-				}
-			})
-		}
-	}
-}
-
 // TestRequestCounts checks the status each route is counted under, on the
 // direct routes and through the mux, for statuses send writes itself and
 // those ServeContent and the mux write.
