@@ -763,7 +763,12 @@ func resolveSrcset(base *url.URL, v string) (string, bool) {
 		if abs, ok := resolveURL(base, ref); ok {
 			ref, changed = abs, true
 		}
-		candidates = append(candidates, strings.TrimSpace(ref+" "+descriptor))
+		// Not strings.TrimSpace: it would also strip characters (\v) that
+		// HTML does not count as space and that keep ref from parsing.
+		if descriptor != "" {
+			ref += " " + descriptor
+		}
+		candidates = append(candidates, ref)
 	}
 	return strings.Join(candidates, ", "), changed
 }
