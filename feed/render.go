@@ -732,7 +732,12 @@ func resolveURL(base *url.URL, ref string) (string, bool) {
 	if err != nil || u.IsAbs() {
 		return "", false
 	}
-	return base.ResolveReference(u).String(), true
+	abs := base.ResolveReference(u).String()
+	if strings.HasSuffix(ref, "#") && !strings.HasSuffix(abs, "#") {
+		// url.URL cannot hold an empty fragment; the URL standard keeps it.
+		abs += "#"
+	}
+	return abs, true
 }
 
 // resolveSrcset resolves the URL of each image candidate in a srcset value:

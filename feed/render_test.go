@@ -726,6 +726,9 @@ func TestAbsoluteURLs(t *testing.T) {
 			`<blockquote cite="https://example.org/blog/articles/2025/src.html"></blockquote><video poster="https://example.org/blog/articles/2025/p.jpg"></video>`},
 		{"srcset", `<img srcset="a.png 1x, b,c.png 2x,https://x.example/d.png 3x, e.png,, f.png (a, b) 4w">`,
 			`<img srcset="https://example.org/blog/articles/2025/a.png 1x, https://example.org/blog/articles/2025/b,c.png 2x, https://x.example/d.png 3x, https://example.org/blog/articles/2025/e.png, https://example.org/blog/articles/2025/f.png (a, b) 4w">`},
+		{"empty fragment kept", `<a href="x.html#">`, `<a href="https://example.org/blog/articles/2025/x.html#">`},
+		{"srcset URL ending in a comma", `<img srcset="a,# 1x, b/.,# 2x">`,
+			`<img srcset="https://example.org/blog/articles/2025/a,# 1x, https://example.org/blog/articles/2025/b/.,# 2x">`},
 		// What needs no change is kept byte for byte.
 		{"absolute kept", `<A HREF='https://example.com/'>x</A>`, `<A HREF='https://example.com/'>x</A>`},
 		{"other schemes kept", `<a href="mailto:a@b.example">m</a><img src="data:image/png;base64,AAAA">`, `<a href="mailto:a@b.example">m</a><img src="data:image/png;base64,AAAA">`},
