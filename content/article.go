@@ -22,7 +22,7 @@ type Article struct {
 	Slug      string    // URL path under /articles/, unique within the folder
 	Title     string    // plain text
 	Summary   string    // plain text, about 300 characters at most
-	HTML      string    // sanitised body HTML
+	HTML      string    // sanitised body HTML, unless kept on disk: read it with LoadHTML
 	Author    string    // empty when the file names none
 	Tags      []string  // as given, de-duplicated
 	Language  string    // BCP 47 tag when the file declares one
@@ -32,6 +32,8 @@ type Article struct {
 	Hash      string    // hex SHA-256 of the raw file bytes
 	Warnings  []string  // problems that did not stop the file from being read
 	Dropped   []Dropped // lines dropped as boilerplate, for `dropfeed check`
+
+	body bodyRef // where a Library keeps the body HTML (bodies.go)
 }
 
 // Parsed is what a parser reads from one file's bytes, before identity and

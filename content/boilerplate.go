@@ -461,10 +461,12 @@ func (c *change) rederive(p string) {
 		return
 	}
 	a := build(p, id, parsed)
-	if a.Title == old.Title && a.Summary == old.Summary && a.HTML == old.HTML && slices.Equal(a.Dropped, old.Dropped) {
+	oldHTML, err := old.LoadHTML()
+	if err == nil && a.Title == old.Title && a.Summary == old.Summary && a.HTML == oldHTML && slices.Equal(a.Dropped, old.Dropped) {
 		return
 	}
-	l.articles[p] = a
+	old.body.release()
+	l.articles[p] = l.keepBody(a)
 	c.changed = true
 	l.log.Info("article re-read: the folder's boilerplate changed", "file", p, "title", a.Title)
 }

@@ -1,6 +1,9 @@
 package content
 
-import "sync"
+import (
+	"sync"
+	"testing"
+)
 
 // HoldEvents makes w's inotify collector read no event until release is
 // called, so that a test can make the kernel's event queue overflow for
@@ -13,4 +16,33 @@ func HoldEvents(w *Watcher) (release func()) {
 // SetScanWorkers sets how many goroutines l's scans load files with.
 func SetScanWorkers(l *Library, n int) {
 	l.workers = n
+}
+
+// Loaded returns a with its body read into the HTML field and its stored
+// body forgotten, so that articles of different Libraries compare equal.
+func Loaded(t testing.TB, a Article) Article {
+	t.Helper()
+	html, err := a.LoadHTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.HTML, a.body = html, bodyRef{}
+	return a
+}
+
+// SetBodyWaste sets how many bytes of replaced bodies make l compact its
+// body file.
+func SetBodyWaste(l *Library, n int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.bodyWaste = n
+}
+
+// BodyFileSize returns the size of l's current body file.
+func BodyFileSize(l *Library) int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.bodies.mu.Lock()
+	defer l.bodies.mu.Unlock()
+	return l.bodies.size
 }

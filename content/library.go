@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -59,6 +60,7 @@ type LibraryOptions struct {
 	Logger         *slog.Logger     // nil means slog.Default()
 	Now            func() time.Time // nil means time.Now
 	FollowSymlinks bool             // enter symlinked folders, and follow symlinks out of the folder
+	BodyDir        string           // where article bodies are kept, out of memory; empty means os.TempDir()
 }
 
 // Library is the in-memory index of a content folder: the last good parse of
@@ -83,6 +85,9 @@ type Library struct {
 	unsettled []string            // files Scan found still open for writing, not read
 	workers   int                 // goroutines that load files in a scan; 0 means GOMAXPROCS
 	learned   *learning           // boilerplate learned from plain-text files (boilerplate.go)
+	bodies    *bodyFile           // the articles' body HTML (bodies.go)
+	bodyDir   string
+	bodyWaste int64 // replaced bodies' bytes that make the body file worth compacting
 }
 
 // fileStat is what tells, without reading, that a file has not changed.
@@ -127,6 +132,10 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 	if l.learned, err = openLearning(store, ids); err != nil {
 		return nil, err
 	}
+	l.bodyDir, l.bodyWaste = opts.BodyDir, defaultBodyWaste
+	if l.bodies, err = newBodyFile(l.bodyDir); err != nil {
+		return nil, err
+	}
 	l.tombs = map[string][]string{}
 	for p, id := range ids {
 		if id.Deleted.IsZero() {
@@ -140,6 +149,14 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 
 // Dir returns the content folder.
 func (l *Library) Dir() string { return l.dir }
+
+// Close releases the file that holds the articles' bodies. Articles
+// returned before cannot load their HTML afterwards.
+func (l *Library) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.bodies.close()
+}
 
 // Scan walks the whole folder and brings the index in line with it: new and
 // changed files are read (unchanged size, mtime and inode are not re-read),
@@ -432,7 +449,11 @@ func (c *change) commit() error {
 	if err := c.l.store.SaveIdentities(c.put, c.del); err != nil {
 		return err
 	}
-	return c.settleBoilerplate()
+	err := c.settleBoilerplate()
+	if c.l.bodies.wasteful(c.l.bodyWaste) {
+		c.l.compactBodies()
+	}
+	return err
 }
 
 func (c *change) setID(p string, id Identity) {
@@ -467,7 +488,8 @@ func (l *Library) unindex(p string) {
 // remove turns p's identity into a tombstone and drops its article.
 func (c *change) remove(p string) {
 	l := c.l
-	if _, ok := l.articles[p]; ok {
+	if old, ok := l.articles[p]; ok {
+		old.body.release()
 		delete(l.articles, p)
 		l.order.removed = true
 		c.changed = true
@@ -574,8 +596,9 @@ func (c *change) store(p string, fi fs.FileInfo, ld loaded) {
 	}
 	delete(l.problems, p)
 	id := c.identity(p, ld.hash)
-	a := build(p, id, parsed)
-	_, existed := l.articles[p]
+	a := l.keepBody(build(p, id, parsed))
+	old, existed := l.articles[p]
+	old.body.release()
 	l.articles[p] = a
 	if !existed {
 		l.order.added = append(l.order.added, p)
@@ -828,4 +851,45 @@ func NewID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// keepBody moves a's body HTML to the body file. If that fails (a full
+// disk), the article keeps its body in memory and still publishes.
+func (l *Library) keepBody(a Article) Article {
+	ref, err := l.bodies.put(a.HTML)
+	if err != nil {
+		l.log.Warn("cannot store article body on disk; keeping it in memory", "file", a.Path, "reason", err)
+		return a
+	}
+	a.HTML, a.body = "", ref
+	return a
+}
+
+// compactBodies copies the bodies still in use to a new body file when
+// most of the old one is bodies since replaced. Articles handed out before
+// keep reading the old file, which closes when the last of them is gone.
+func (l *Library) compactBodies() {
+	fresh, err := newBodyFile(l.bodyDir)
+	if err != nil {
+		l.log.Warn("cannot compact the article bodies", "reason", err)
+		return
+	}
+	moved := make(map[string]Article, len(l.articles))
+	for p, a := range l.articles {
+		if a.body.file == nil {
+			continue
+		}
+		html, err := a.LoadHTML()
+		if err == nil {
+			a.body, err = fresh.put(html)
+		}
+		if err != nil {
+			l.log.Warn("cannot compact the article bodies", "reason", err)
+			_ = fresh.close()
+			return
+		}
+		moved[p] = a
+	}
+	maps.Copy(l.articles, moved)
+	l.bodies = fresh
 }

@@ -2,6 +2,7 @@ package content_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -23,6 +24,7 @@ func (c *clock) now() time.Time { return c.t }
 type lib struct {
 	*content.Library
 	st *store.Store
+	t  testing.TB
 }
 
 func openLib(t *testing.T, dir, state string, c *clock, maxSize int64) lib {
@@ -36,12 +38,12 @@ func openLib(t *testing.T, dir, state string, c *clock, maxSize int64) lib {
 		st.Close()
 		t.Fatal(err)
 	}
-	return lib{l, st}
+	return lib{l, st, t}
 }
 
 func (l lib) close(t *testing.T) {
 	t.Helper()
-	if err := l.st.Close(); err != nil {
+	if err := errors.Join(l.Library.Close(), l.st.Close()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -65,7 +67,7 @@ func (l lib) apply(t *testing.T, paths ...string) bool {
 func (l lib) byPath() map[string]content.Article {
 	out := map[string]content.Article{}
 	for _, a := range l.Articles() {
-		out[a.Path] = a
+		out[a.Path] = content.Loaded(l.t, a)
 	}
 	return out
 }

@@ -87,7 +87,7 @@ func TestParallelScanMatchesSequential(t *testing.T) {
 	seq, seqStore := scanWith(t, dir, 1)
 	byPath := map[string]content.Article{}
 	for _, a := range seq.Articles() {
-		byPath[a.Path] = comparable(a)
+		byPath[a.Path] = comparable(t, a)
 	}
 	if len(byPath) != 600 {
 		t.Fatalf("sequential scan read %d articles, want 600", len(byPath))
@@ -116,7 +116,7 @@ func TestParallelScanMatchesSequential(t *testing.T) {
 			t.Errorf("%d workers: %d articles, want %d", workers, len(got), len(byPath))
 		}
 		for _, a := range got {
-			a = comparable(a)
+			a = comparable(t, a)
 			if want := byPath[a.Path]; !reflect.DeepEqual(a, want) {
 				t.Errorf("%d workers: %s differs:\n got %+v\nwant %+v", workers, a.Path, a, want)
 			}
@@ -141,7 +141,8 @@ var repeatCount = regexp.MustCompile(`repeated in \d+ files`)
 
 // comparable returns a without what differs from one scan to another of
 // the same files: its random id and the counts in its dropped lines' reasons.
-func comparable(a content.Article) content.Article {
+func comparable(t *testing.T, a content.Article) content.Article {
+	a = content.Loaded(t, a)
 	a.ID = ""
 	a.Dropped = slices.Clone(a.Dropped)
 	for i := range a.Dropped {

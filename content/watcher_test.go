@@ -191,7 +191,7 @@ func startLive(t *testing.T, dir string, w *content.Watcher) *live {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lv := &live{lib: lib{l, st}, log: logs, versions: map[string][]string{}}
+	lv := &live{lib: lib{l, st, t}, log: logs, versions: map[string][]string{}}
 	w.Dir, w.Logger = dir, logger
 	if w.Quiet == 0 {
 		w.Quiet, w.MaxWait = 30*time.Millisecond, 300*time.Millisecond
@@ -233,7 +233,7 @@ func startLive(t *testing.T, dir string, w *content.Watcher) *live {
 func (lv *live) record() {
 	lv.mu.Lock()
 	defer lv.mu.Unlock()
-	for _, a := range lv.Articles() {
+	for _, a := range lv.byPath() {
 		v := lv.versions[a.Path]
 		if len(v) == 0 || v[len(v)-1] != a.HTML {
 			lv.versions[a.Path] = append(v, a.HTML)

@@ -229,6 +229,7 @@ func corpusLibrary(t *testing.T) (*content.Library, *bytes.Buffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { lib.Close() })
 	if _, err := lib.Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -737,7 +737,7 @@ func sameArticle(a, b content.Article) bool {
 	return a.ID == b.ID && a.Hash == b.Hash && a.Slug == b.Slug && a.Title == b.Title &&
 		a.Summary == b.Summary && a.Author == b.Author && a.Language == b.Language &&
 		a.Published.Equal(b.Published) && a.Updated.Equal(b.Updated) &&
-		slices.Equal(a.Tags, b.Tags) && a.HTML == b.HTML
+		slices.Equal(a.Tags, b.Tags) && a.SameBody(b)
 }
 
 // SetReady marks the first scan as done: /healthz answers 200 from then on,

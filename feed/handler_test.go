@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +21,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/dropfeed/dropfeed/content"
+	"github.com/dropfeed/dropfeed/content/store"
 )
 
 // t0 is an arbitrary fixed time; test articles are published hours after it.
@@ -743,6 +746,52 @@ func TestUpdateFails(t *testing.T) {
 		if resp, _ := do(t, client, "GET", srv.URL+"/feed.atom", nil); resp.StatusCode != http.StatusServiceUnavailable {
 			t.Errorf("status %d after a failed first Update, want 503", resp.StatusCode)
 		}
+	}
+}
+
+// TestUnreadableBody checks that a version whose article bodies cannot be
+// read (the Library's body file is gone) is refused with the file named,
+// and the last good feed stays served.
+func TestUnreadableBody(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	lib, err := content.OpenLibrary(dir, st, content.LibraryOptions{BodyDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, title string) {
+		text := "---\ntitle: " + title + "\n---\nThe body of " + title + ".\n"
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("one.md", "One")
+	if _, err := lib.Scan(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	h, srv, client := newUpdated(t, Options{}, lib.Articles())
+	_, before := do(t, client, "GET", srv.URL+"/feed.atom", nil)
+	if !bytes.Contains(before, []byte("The body of One.")) {
+		t.Fatalf("feed lacks the body read from disk:\n%s", before)
+	}
+
+	if err := lib.Close(); err != nil {
+		t.Fatal(err)
+	}
+	write("two.md", "Two")
+	if _, err := lib.Apply(t.Context(), []string{"two.md"}); err != nil {
+		t.Fatal(err)
+	}
+	err = h.Update(lib.Articles())
+	if err == nil || !strings.Contains(err.Error(), "one.md") {
+		t.Fatalf("Update with an unreadable body: err = %v, want one naming one.md", err)
+	}
+	if resp, after := do(t, client, "GET", srv.URL+"/feed.atom", nil); resp.StatusCode != http.StatusOK || !bytes.Equal(after, before) {
+		t.Errorf("after a failed Update: status %d, feed changed: %v", resp.StatusCode, !bytes.Equal(after, before))
 	}
 }
 

@@ -243,6 +243,10 @@ func renderArticle(site Site, a content.Article) ([]byte, error) {
 	if lang == "" {
 		lang = site.Language
 	}
+	body, err := a.LoadHTML()
+	if err != nil {
+		return nil, fmt.Errorf("render article page: %w", err)
+	}
 	title := a.Title + " – " + siteTitle(site)
 	return execute("article", articlePage{
 		Site:      site,
@@ -252,7 +256,7 @@ func renderArticle(site Site, a content.Article) ([]byte, error) {
 		SiteTitle: siteTitle(site),
 		Feeds:     feedLinks(site),
 		Article:   a,
-		Body:      template.HTML(a.HTML),
+		Body:      template.HTML(body),
 		Edited:    !a.Updated.IsZero() && showDate(a.Updated) != showDate(a.Published),
 	})
 }

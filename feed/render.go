@@ -113,7 +113,10 @@ func render(site Site, info docInfo, articles []content.Article) (Documents, err
 	entries := make([]entry, len(articles))
 	ids := make(map[string]bool, len(articles))
 	for i, a := range articles {
-		entries[i] = newEntry(site.BaseURL, a)
+		var err error
+		if entries[i], err = newEntry(site.BaseURL, a); err != nil {
+			return Documents{}, fmt.Errorf("render feeds: %w", err)
+		}
 		entries[i].id = uniqueID(ids, entries[i].id, entries[i].link)
 		if entries[i].updated.After(ch.updated) {
 			ch.updated = entries[i].updated
@@ -289,14 +292,18 @@ type entry struct {
 	published, updated                           time.Time
 }
 
-func newEntry(base *url.URL, a content.Article) entry {
+func newEntry(base *url.URL, a content.Article) (entry, error) {
+	body, err := a.LoadHTML()
+	if err != nil {
+		return entry{}, err
+	}
 	link := ArticleURL(base, a.Slug)
 	e := entry{
 		id:        strings.TrimSpace(xmlText(a.ID)),
 		link:      link,
 		title:     xmlText(a.Title),
 		summary:   xmlText(a.Summary),
-		html:      absoluteURLs(xmlText(a.HTML), link),
+		html:      absoluteURLs(xmlText(body), link),
 		author:    strings.TrimSpace(xmlText(a.Author)),
 		lang:      languageTag(a.Language),
 		published: feedTime(a.Published),
@@ -317,7 +324,7 @@ func newEntry(base *url.URL, a content.Article) entry {
 			e.tags = append(e.tags, t)
 		}
 	}
-	return e
+	return e, nil
 }
 
 // lastFeedTime is the latest instant every format can write: RFC 3339 and

@@ -54,6 +54,7 @@ func newPipeline(b *testing.B, dir string) (*content.Library, *feed.Handler) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(func() { lib.Close() })
 	base, _ := url.Parse("http://127.0.0.1/")
 	h := feed.NewHandler(feed.Site{Title: "bench", BaseURL: base}, feed.Options{Logger: quiet})
 	return lib, h

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -131,6 +132,8 @@ func openSite(cfg *Config, base *url.URL, log *slog.Logger, opts feed.Options) (
 		MaxFileSize:    int64(cfg.MaxFileSize),
 		Logger:         log,
 		FollowSymlinks: cfg.FollowSymlinks,
+		// Beside the state: a disk the user chose, where /tmp may be memory.
+		BodyDir: filepath.Dir(cfg.State),
 	})
 	if err != nil {
 		st.Close()
@@ -147,9 +150,10 @@ func openSite(cfg *Config, base *url.URL, log *slog.Logger, opts feed.Options) (
 	return &site{store: st, lib: lib, handler: handler}, nil
 }
 
-// Close stops the handler's publishing timer and closes the state file.
+// Close stops the handler's publishing timer and closes the library's
+// body file and the state file.
 func (s *site) Close() error {
-	return errors.Join(s.handler.Close(), s.store.Close())
+	return errors.Join(s.handler.Close(), s.lib.Close(), s.store.Close())
 }
 
 // watcher is the content.Watcher the settings ask for.

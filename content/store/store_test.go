@@ -134,6 +134,11 @@ func (s *siteLibrary) article(t *testing.T, p string) content.Article {
 	t.Helper()
 	for _, a := range s.lib.Articles() {
 		if a.Path == p {
+			html, err := a.LoadHTML()
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.HTML = html
 			return a
 		}
 	}

@@ -1,0 +1,122 @@
+package content
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+)
+
+// bodyFile keeps the body HTML of a Library's articles on disk, out of the
+// heap. Only the newest articles' feeds and the pages readers open need a
+// body, but every article has one: at 100,000 articles, half a gigabyte of
+// HTML that the collector would otherwise scan and double.
+//
+// Bodies are appended and never rewritten in place, so an Article handed
+// out earlier reads the body it was built with for as long as it lives. A
+// replaced body is garbage until compact copies the live ones to a new file.
+type bodyFile struct {
+	f *os.File
+
+	mu       sync.Mutex
+	size     int64 // bytes written
+	live     int64 // bytes of bodies still referenced by the Library
+	unlinked bool  // removed from its folder at once: the space is freed when f closes
+}
+
+// bodyRef is where an article's body lies in a bodyFile.
+type bodyRef struct {
+	file *bodyFile
+	off  int64
+	n    int64
+}
+
+// newBodyFile creates an unnamed body file in dir (the system's temporary
+// folder when dir is empty).
+func newBodyFile(dir string) (*bodyFile, error) {
+	f, err := os.CreateTemp(dir, ".dropfeed-bodies-*")
+	if err != nil {
+		return nil, fmt.Errorf("create body file: %w", err)
+	}
+	// Where an open file can be removed, nothing is left behind even if
+	// the process is killed; elsewhere close removes it.
+	b := &bodyFile{f: f, unlinked: os.Remove(f.Name()) == nil}
+	return b, nil
+}
+
+// put appends html and returns where it lies.
+func (b *bodyFile) put(html string) (bodyRef, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.f.WriteAt([]byte(html), b.size); err != nil {
+		return bodyRef{}, fmt.Errorf("write body: %w", err)
+	}
+	ref := bodyRef{file: b, off: b.size, n: int64(len(html))}
+	b.size += ref.n
+	b.live += ref.n
+	return ref, nil
+}
+
+// release records that the Library no longer references r's body.
+func (r bodyRef) release() {
+	if r.file == nil {
+		return
+	}
+	r.file.mu.Lock()
+	r.file.live -= r.n
+	r.file.mu.Unlock()
+}
+
+// read returns the body r points at.
+func (r bodyRef) read() (string, error) {
+	if r.n == 0 {
+		return "", nil
+	}
+	buf := make([]byte, r.n)
+	if _, err := r.file.f.ReadAt(buf, r.off); err != nil {
+		return "", fmt.Errorf("read body: %w", err)
+	}
+	return string(buf), nil
+}
+
+// defaultBodyWaste is how many bytes of replaced bodies a body file holds
+// before it is compacted (if they are also most of it).
+const defaultBodyWaste = 64 << 20
+
+// wasteful reports whether most of the file is replaced bodies, and at
+// least minWaste bytes of them: enough to be worth copying the rest.
+func (b *bodyFile) wasteful(minWaste int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.size-b.live > minWaste && b.size > 2*b.live
+}
+
+// close closes the file and removes it where it was not removed at once.
+func (b *bodyFile) close() error {
+	err := b.f.Close()
+	if !b.unlinked {
+		err = errors.Join(err, os.Remove(b.f.Name()))
+	}
+	return err
+}
+
+// LoadHTML returns the article's sanitised body HTML. The articles of a
+// Library keep their bodies on disk, so this reads a file; the Article
+// must not be compared by its HTML field alone (see SameBody).
+func (a Article) LoadHTML() (string, error) {
+	if a.body.file == nil {
+		return a.HTML, nil
+	}
+	html, err := a.body.read()
+	if err != nil {
+		return "", fmt.Errorf("article %s: %w", a.Path, err)
+	}
+	return html, nil
+}
+
+// SameBody reports whether a and b certainly have the same body HTML
+// without reading it: both carry equal HTML, or point at the same stored
+// body. Bodies that are equal but stored twice count as different.
+func (a Article) SameBody(b Article) bool {
+	return a.HTML == b.HTML && a.body == b.body
+}

@@ -1,0 +1,116 @@
+package content_test
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dropfeed/dropfeed/content"
+)
+
+// TestBodiesKeptOnDisk checks that a Library's articles carry no body in
+// memory, that each reads the body it was built with even after the file
+// changed and the body file was compacted, and that compaction frees the
+// replaced bodies.
+func TestBodiesKeptOnDisk(t *testing.T) {
+	dir, bodyDir := t.TempDir(), t.TempDir()
+	c := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	st := openStore(t)
+	l, err := content.OpenLibrary(dir, st, content.LibraryOptions{Now: c.now, BodyDir: bodyDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := lib{l, st, t}
+	defer lib.close(t)
+	// The body file is removed from its folder as soon as it is open.
+	if names, _ := os.ReadDir(bodyDir); len(names) != 0 {
+		t.Errorf("body folder holds %v, want nothing", names)
+	}
+
+	filler := strings.Repeat("Some words of the article. ", 40)
+	body := func(n int) string { return fmt.Sprintf("Version %03d. %s", n, filler) }
+	write(t, dir, "kept.md", md("Kept", "Never edited. "+filler))
+	write(t, dir, "post.md", md("Post", body(0)))
+	lib.scan(t)
+	first := lib.Articles()
+	for _, a := range first {
+		if a.HTML != "" {
+			t.Errorf("%s: HTML in memory (%d bytes), want it on disk", a.Path, len(a.HTML))
+		}
+	}
+	content.SetBodyWaste(l, 10_000)
+	written, largest := content.BodyFileSize(l), int64(0)
+	for n := 1; n <= 30; n++ {
+		write(t, dir, "post.md", md("Post", body(n)))
+		c.t = c.t.Add(time.Minute)
+		lib.apply(t, "post.md")
+		written += int64(len(lib.byPath()["post.md"].HTML))
+		largest = max(largest, content.BodyFileSize(l))
+	}
+	if largest > written/2 {
+		t.Errorf("body file grew to %d bytes of the %d written: replaced bodies were not dropped", largest, written)
+	}
+
+	for _, tt := range []struct {
+		name     string
+		articles []content.Article
+		want     map[string]string
+	}{
+		{"before the edits", first, map[string]string{"post.md": "Version 000", "kept.md": "Never edited"}},
+		{"now", lib.Articles(), map[string]string{"post.md": "Version 030", "kept.md": "Never edited"}},
+	} {
+		for _, a := range tt.articles {
+			html, err := a.LoadHTML()
+			if err != nil {
+				t.Fatalf("%s: %s: %v", tt.name, a.Path, err)
+			}
+			if !strings.Contains(html, tt.want[a.Path]) || !strings.Contains(html, filler[:40]) {
+				t.Errorf("%s: %s loads %.60q…, want %q", tt.name, a.Path, html, tt.want[a.Path])
+			}
+		}
+	}
+	if a := first[0]; !a.SameBody(a) || a.SameBody(first[1]) {
+		t.Errorf("SameBody: an article's own body must be the same and another's not")
+	}
+}
+
+// TestBodiesUnwritable checks that a Library whose body file cannot be
+// written keeps publishing, with the body in memory, and says why.
+func TestBodiesUnwritable(t *testing.T) {
+	dir := t.TempDir()
+	var logs syncBuffer
+	st := openStore(t)
+	l, err := content.OpenLibrary(dir, st, content.LibraryOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := lib{l, st, t}
+	defer st.Close()
+	if err := l.Close(); err != nil { // what a full or vanished disk looks like to a write
+		t.Fatal(err)
+	}
+	write(t, dir, "post.md", md("Post", "Body on the heap."))
+	lib.scan(t)
+	got := lib.Articles()
+	if len(got) != 1 || !strings.Contains(got[0].HTML, "Body on the heap.") {
+		t.Fatalf("articles %+v, want post.md with its body in memory", got)
+	}
+	if log := logs.String(); !strings.Contains(log, "cannot store article body") || !strings.Contains(log, "post.md") {
+		t.Errorf("log does not say why the body stayed in memory:\n%s", log)
+	}
+}
+
+// TestBodiesFolderMissing checks that a Library cannot be opened where its
+// bodies cannot be kept, and says where.
+func TestBodiesFolderMissing(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no", "such")
+	st := openStore(t)
+	_, err := content.OpenLibrary(t.TempDir(), st, content.LibraryOptions{BodyDir: missing})
+	if err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("OpenLibrary with body folder %s: err = %v, want one naming it", missing, err)
+	}
+}
