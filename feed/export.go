@@ -54,7 +54,7 @@ func (h *Handler) Files() (map[string]File, error) {
 			return nil, err
 		}
 	}
-	for slug, res := range v.pages {
+	for slug, res := range h.allPages(v) {
 		if err := add("articles/"+slug+".html", res); err != nil {
 			return nil, err
 		}

@@ -115,12 +115,14 @@ type Handler struct {
 	tagNames map[string]tagName    // names of the tag spellings of the last version
 	timer    *time.Timer           // fires when the next article is due or tombstone expires
 	closed   bool
+
+	pageCache pageCache // the article pages asked for, kept while their article is unchanged
 }
 
 // version is one immutable rendering of all documents; requests only read it.
 type version struct {
 	files map[string]*resource // by served path without the leading "/"; "" is the index
-	pages map[string]*resource // article pages, /articles/<slug>, by slug
+	pages articlePages         // article pages, /articles/<slug> (articlepages.go)
 }
 
 // resource is one document with everything needed to serve it. Its bytes
@@ -292,7 +294,7 @@ func (h *Handler) render(articles []content.Article) error {
 	}
 	b := &builder{h: h, prev: prev, now: now, next: &version{
 		files: make(map[string]*resource, 4*len(published)/h.limit+64),
-		pages: make(map[string]*resource, len(published)),
+		pages: newArticlePages(published, h.log),
 	}}
 	shown, err := b.mainFeed(published, tombstones)
 	if err != nil {
@@ -306,7 +308,7 @@ func (h *Handler) render(articles []content.Article) error {
 		h.metrics.renderErrors.Inc()
 		return fmt.Errorf("feed: update: %w", err)
 	}
-	if err := b.htmlPages(published, shown, len(pages), tags); err != nil {
+	if err := b.index(published, shown, len(pages), tags); err != nil {
 		h.metrics.renderErrors.Inc()
 		return fmt.Errorf("feed: update: %w", err)
 	}
@@ -537,10 +539,16 @@ func (b *builder) putLazy(path string, want resource, src *pageSource, render fu
 // lazy returns a document, replacing prev, that render makes from src on
 // first use.
 func (b *builder) lazy(prev *resource, want resource, src *pageSource, render func() ([]byte, error), updated time.Time) *resource {
+	return lazyResource(prev, want, src, render, updated, b.now)
+}
+
+// lazyResource returns a document, replacing prev, that render makes from
+// src on first use.
+func lazyResource(prev *resource, want resource, src *pageSource, render func() ([]byte, error), updated, now time.Time) *resource {
 	res := want
 	res.src = src
 	res.html = want.contentType == htmlType
-	res.modTime = lastModified(prev, updated, b.now)
+	res.modTime = lastModified(prev, updated, now)
 	res.payload = sync.OnceValues(func() (*payload, error) {
 		body, err := render()
 		if err != nil {
@@ -683,38 +691,15 @@ func (b *builder) tags(groups []tagGroup) error {
 	return nil
 }
 
-// htmlPages adds the index, which lists the articles of the main feed
-// (older ones are on the archive pages), and the article pages, rendered
-// on their first request.
-func (b *builder) htmlPages(published []content.Article, shown, archived int, tags []tagGroup) error {
-	h := b.h
-	index, err := renderIndex(h.site, published[:shown], archived, tags)
+// index adds the index page, which lists the articles of the main feed
+// (older ones are on the archive pages). Article pages are found and
+// rendered when asked for (articlepages.go).
+func (b *builder) index(published []content.Article, shown, archived int, tags []tagGroup) error {
+	index, err := renderIndex(b.h.site, published[:shown], archived, tags)
 	if err != nil {
 		return err
 	}
 	b.put("", resource{contentType: htmlType}, index, newestUpdated(published))
-	for _, a := range published {
-		if _, dup := b.next.pages[a.Slug]; dup {
-			// Newest first, so the newer article keeps the URL.
-			h.log.Warn("duplicate article slug; older article has no page", "slug", a.Slug, "path", a.Path)
-			continue
-		}
-		// An unchanged article keeps its page: a change costs work for what changed only.
-		old := b.prev.pages[a.Slug]
-		if old != nil && old.src != nil && sameArticle(old.src.articles[0], a) {
-			b.next.pages[a.Slug] = old
-			continue
-		}
-		site := h.site
-		src := &pageSource{articles: []content.Article{a}}
-		b.next.pages[a.Slug] = b.lazy(old, resource{contentType: htmlType}, src, func() ([]byte, error) {
-			page, err := renderArticle(site, a)
-			if err != nil {
-				return nil, fmt.Errorf("article %q: %w", a.Path, err)
-			}
-			return page, nil
-		}, a.Updated)
-	}
 	return nil
 }
 
@@ -774,7 +759,9 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	res := v.files[path]
 	if slug, ok := strings.CutPrefix(path, "articles/"); ok {
-		res = v.pages[slug]
+		if a, ok := v.pages.article(slug); ok {
+			res = h.page(slug, a)
+		}
 	}
 	if res == nil {
 		http.NotFound(w, r)

@@ -383,6 +383,30 @@ func TestUpdateETags(t *testing.T) {
 	}
 }
 
+// TestArticlePagesBounded asks for more article pages than a serving
+// Handler keeps: every one is served, the cache stays bounded, and a page
+// whose article is gone is not served from it.
+func TestArticlePagesBounded(t *testing.T) {
+	articles := numbered(maxCachedPages + 40)
+	h, srv, client := newUpdated(t, Options{}, articles)
+	for _, a := range articles {
+		page := mustGet(t, client, srv.URL+"/articles/"+a.Slug)
+		if !bytes.Contains(page, []byte(a.Title)) {
+			t.Fatalf("/articles/%s does not show %q", a.Slug, a.Title)
+		}
+	}
+	if n := len(h.pageCache.pages); n > maxCachedPages {
+		t.Errorf("%d article pages kept, want %d at most", n, maxCachedPages)
+	}
+	gone := articles[len(articles)-1]
+	if err := h.Update(articles[:len(articles)-1]); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := do(t, client, "GET", srv.URL+"/articles/"+gone.Slug, nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("page of a removed article: status %d, want 404", resp.StatusCode)
+	}
+}
+
 func TestLastModified(t *testing.T) {
 	h, srv, client := newUpdated(t, Options{}, sampleArticles())
 	newest := article(3, "2025/trips/alps").Updated
