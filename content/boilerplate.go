@@ -439,7 +439,7 @@ func (c *change) settleBoilerplate() error {
 // its own change is on its way.
 func (c *change) rederive(p string) {
 	l := c.l
-	old, ok := l.articles[p]
+	old, ok := l.articles.byPath[p]
 	id, known := l.ids[p]
 	if !ok || !known {
 		return
@@ -466,7 +466,7 @@ func (c *change) rederive(p string) {
 		return
 	}
 	old.body.release()
-	l.articles[p] = l.keepBody(a)
+	l.articles.set(p, l.keepBody(a))
 	c.changed = true
 	l.log.Info("article re-read: the folder's boilerplate changed", "file", p, "title", a.Title)
 }

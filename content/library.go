@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -78,8 +77,7 @@ type Library struct {
 	ids       map[string]Identity // by path, tombstones included
 	tombs     map[string][]string // tombstoned paths by content hash, to find renames without a look at every path
 	slugs     map[string]string   // slug -> path, live identities only
-	articles  map[string]Article  // by path
-	order     pathOrder           // the paths of articles, kept sorted for Articles
+	articles  articleSet          // by path, and in path order for Articles (articleset.go)
 	problems  map[string]string   // by path: why the file's current bytes were not used
 	stats     map[string]fileStat // by path: size, mtime and inode when last read
 	unsettled []string            // files Scan found still open for writing, not read
@@ -115,7 +113,7 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 		now:      opts.Now,
 		ids:      ids,
 		slugs:    map[string]string{},
-		articles: map[string]Article{},
+		articles: newArticleSet(),
 		problems: map[string]string{},
 		stats:    map[string]fileStat{},
 	}
@@ -181,7 +179,7 @@ func (l *Library) Scan(ctx context.Context) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	tx := l.begin()
-	for p := range l.articles {
+	for p := range l.articles.byPath {
 		if _, ok := present[p]; !ok {
 			tx.remove(p)
 		}
@@ -309,14 +307,14 @@ func (l *Library) apply(ctx context.Context, paths []string, renamed map[string]
 func (l *Library) livePaths(p string) map[string]bool {
 	out := map[string]bool{}
 	// A known file cannot also be a folder: no need to look through every path.
-	_, article := l.articles[p]
+	_, article := l.articles.byPath[p]
 	_, problem := l.problems[p]
 	if id, ok := l.ids[p]; article || problem || ok && id.Deleted.IsZero() {
 		out[p] = true
 		return out
 	}
 	match := func(q string) bool { return q == p || strings.HasPrefix(q, p+"/") || p == "." }
-	for q := range l.articles {
+	for q := range l.articles.byPath {
 		if match(q) {
 			out[q] = true
 		}
@@ -334,16 +332,15 @@ func (l *Library) livePaths(p string) map[string]bool {
 	return out
 }
 
-// Articles returns a copy of every article read, drafts included, in no
-// particular order. Ids are unique: a front matter id used by two files
-// is honoured for one of them only.
+// Articles returns a copy of every article read, drafts included, sorted
+// by path. Ids are unique: a front matter id used by two files is honoured
+// for one of them only.
 func (l *Library) Articles() []Article {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	paths := l.order.sorted(l.articles)
-	out := make([]Article, len(paths))
-	for i, p := range paths {
-		out[i] = l.articles[p]
+	out := slices.Clone(l.articles.list())
+	if l.articles.dups == 0 {
+		return out
 	}
 	seen := make(map[string]bool, len(out))
 	for i := range out {
@@ -356,43 +353,6 @@ func (l *Library) Articles() []Article {
 		seen[out[i].ID] = true
 	}
 	return out
-}
-
-// pathOrder keeps the paths of a map of articles sorted from one call of
-// Articles to the next, so that a change sorts only what it added rather
-// than every article again.
-type pathOrder struct {
-	paths   []string // sorted; may still hold paths removed since
-	added   []string // paths added since, in no order
-	removed bool     // whether paths were removed since
-}
-
-// smallInsert is how many added paths are inserted one at a time; more
-// are appended and sorted with the rest.
-const smallInsert = 64
-
-// sorted brings the order in line with articles and returns its paths.
-func (o *pathOrder) sorted(articles map[string]Article) []string {
-	if o.removed {
-		o.paths = slices.DeleteFunc(o.paths, func(p string) bool { _, ok := articles[p]; return !ok })
-		o.removed = false
-	}
-	// A path added and removed since is not there to add.
-	o.added = slices.DeleteFunc(o.added, func(p string) bool { _, ok := articles[p]; return !ok })
-	if len(o.added) <= smallInsert {
-		for _, p := range o.added {
-			// A path removed and added again may be in paths still.
-			if i, found := slices.BinarySearch(o.paths, p); !found {
-				o.paths = slices.Insert(o.paths, i, p)
-			}
-		}
-	} else {
-		o.paths = append(o.paths, o.added...)
-		slices.Sort(o.paths)
-		o.paths = slices.Compact(o.paths)
-	}
-	o.added = o.added[:0]
-	return o.paths
 }
 
 // Problems returns, by path, why a file's current bytes are not published.
@@ -488,10 +448,8 @@ func (l *Library) unindex(p string) {
 // remove turns p's identity into a tombstone and drops its article.
 func (c *change) remove(p string) {
 	l := c.l
-	if old, ok := l.articles[p]; ok {
+	if old, ok := l.articles.del(p); ok {
 		old.body.release()
-		delete(l.articles, p)
-		l.order.removed = true
 		c.changed = true
 		l.log.Info("article removed", "file", p)
 	}
@@ -553,7 +511,7 @@ func (l *Library) load(p string, fi fs.FileInfo, checkWriting bool) loaded {
 	sum := sha256.Sum256(data)
 	ld := loaded{hash: hex.EncodeToString(sum[:])}
 	id, known := l.ids[p]
-	if _, have := l.articles[p]; have && known && id.Deleted.IsZero() && id.Hash == ld.hash {
+	if _, have := l.articles.byPath[p]; have && known && id.Deleted.IsZero() && id.Hash == ld.hash {
 		ld.same = true
 		return ld
 	}
@@ -597,12 +555,9 @@ func (c *change) store(p string, fi fs.FileInfo, ld loaded) {
 	delete(l.problems, p)
 	id := c.identity(p, ld.hash)
 	a := l.keepBody(build(p, id, parsed))
-	old, existed := l.articles[p]
+	old, existed := l.articles.byPath[p]
 	old.body.release()
-	l.articles[p] = a
-	if !existed {
-		l.order.added = append(l.order.added, p)
-	}
+	l.articles.set(p, a)
 	c.changed = true
 	if existed {
 		l.log.Info("article updated", "file", p, "title", a.Title)
@@ -695,7 +650,7 @@ func (c *change) fail(p string, err error) {
 		return
 	}
 	l.problems[p] = reason
-	if _, ok := l.articles[p]; ok {
+	if _, ok := l.articles.byPath[p]; ok {
 		l.log.Error("cannot read article; keeping its last good version", "file", p, "reason", reason)
 	} else {
 		l.log.Error("cannot read article; skipped", "file", p, "reason", reason)
@@ -874,8 +829,8 @@ func (l *Library) compactBodies() {
 		l.log.Warn("cannot compact the article bodies", "reason", err)
 		return
 	}
-	moved := make(map[string]Article, len(l.articles))
-	for p, a := range l.articles {
+	moved := make(map[string]Article, len(l.articles.byPath))
+	for p, a := range l.articles.byPath {
 		if a.body.file == nil {
 			continue
 		}
@@ -890,6 +845,8 @@ func (l *Library) compactBodies() {
 		}
 		moved[p] = a
 	}
-	maps.Copy(l.articles, moved)
+	for p, a := range moved {
+		l.articles.set(p, a)
+	}
 	l.bodies = fresh
 }

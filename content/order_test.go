@@ -8,30 +8,49 @@ import (
 	"testing"
 )
 
-// TestPathOrder adds and removes paths in random batches, as changes and
-// scans do, and checks that the order always holds exactly the articles'
-// paths, sorted.
-func TestPathOrder(t *testing.T) {
+// TestArticleSet sets and deletes articles in random batches, as changes
+// and scans do, and checks that the list always holds exactly the set's
+// articles, sorted by path, and that ids used twice are counted.
+func TestArticleSet(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	articles := map[string]Article{}
-	var o pathOrder
-	for round := range 200 {
-		// Batches of 1 to 200 operations: both the insert and the sort paths.
-		for range 1 + rng.IntN(200) {
+	want := map[string]Article{}
+	s := newArticleSet()
+	for round := range 300 {
+		// Batches of 1 to 150 operations: both the binary search and the sort.
+		for range 1 + rng.IntN(150) {
 			p := fmt.Sprintf("d%d/f%03d.md", rng.IntN(3), rng.IntN(300))
-			if _, ok := articles[p]; ok && rng.IntN(2) == 0 {
-				delete(articles, p)
-				o.removed = true
+			if _, ok := want[p]; ok && rng.IntN(2) == 0 {
+				delete(want, p)
+				if _, ok := s.del(p); !ok {
+					t.Fatalf("round %d: del(%s) found nothing", round, p)
+				}
 				continue
 			}
-			if _, ok := articles[p]; !ok {
-				o.added = append(o.added, p)
-			}
-			articles[p] = Article{Path: p}
+			// Few ids, so that some are used by several articles.
+			a := Article{Path: p, ID: fmt.Sprint("id", rng.IntN(400)), Title: fmt.Sprint(round)}
+			want[p] = a
+			s.set(p, a)
 		}
-		got := o.sorted(articles)
-		if want := slices.Sorted(maps.Keys(articles)); !slices.Equal(got, want) {
-			t.Fatalf("round %d: order %d paths, want %d: %q", round, len(got), len(want), got)
+		if _, ok := s.del("never/there.md"); ok {
+			t.Fatal("del of a path never set found an article")
+		}
+		got := s.list()
+		wantList := slices.SortedFunc(maps.Values(want), byPath)
+		if !slices.EqualFunc(got, wantList, func(a, b Article) bool { return a.Path == b.Path && a.ID == b.ID && a.Title == b.Title }) {
+			t.Fatalf("round %d: list has %d articles, want %d", round, len(got), len(wantList))
+		}
+		uses := map[string]int{}
+		for _, a := range want {
+			uses[a.ID]++
+		}
+		dups := 0
+		for _, n := range uses {
+			if n > 1 {
+				dups++
+			}
+		}
+		if s.dups != dups || !maps.Equal(s.idUse, uses) {
+			t.Fatalf("round %d: %d ids used twice, want %d", round, s.dups, dups)
 		}
 	}
 }
