@@ -11,8 +11,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -130,8 +132,11 @@ func (s *Store) save(bucket []byte, values map[string][]byte, del []string) erro
 				return err
 			}
 		}
-		for k, v := range values {
-			if err := b.Put([]byte(k), v); err != nil {
+		// In key order: bbolt inserts into an in-memory node with a copy of
+		// everything after the key, so a first scan's 100,000 keys in map
+		// order took 18 s, and in order take a fraction of one.
+		for _, k := range slices.Sorted(maps.Keys(values)) {
+			if err := b.Put([]byte(k), values[k]); err != nil {
 				return err
 			}
 		}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -250,5 +251,34 @@ func TestLearnedBoilerplate(t *testing.T) {
 	}
 	if a := s.article(t, "other.txt"); a.Title != siteName+" Wins Award" {
 		t.Errorf("other.txt: title %q", a.Title)
+	}
+}
+
+// BenchmarkSaveIdentities measures the first scan's save of a large folder:
+// every identity in one transaction.
+func BenchmarkSaveIdentities(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			when := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+			put := make(map[string]content.Identity, n)
+			for i := range n {
+				p := fmt.Sprintf("news/%03d/item-%06d.txt", i%100, i)
+				put[p] = content.Identity{ID: content.NewID(), Slug: strings.TrimSuffix(p, ".txt"), FirstSeen: when, Hash: fmt.Sprintf("%064x", i)}
+			}
+			for b.Loop() {
+				b.StopTimer()
+				st, err := store.Open(filepath.Join(b.TempDir(), "state.db"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if err := st.SaveIdentities(put, nil); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				st.Close()
+				b.StartTimer()
+			}
+		})
 	}
 }
