@@ -13,7 +13,7 @@ import (
 // ids used twice are looked for only when there are some.
 type articleSet struct {
 	byPath map[string]Article // read it directly; change it with set and del
-	sorted []Article          // by Path, as of the last call of list
+	sorted []Article          // by Path, as of the last call of list; never changed once returned
 	dirty  map[string]bool    // paths set or deleted since
 	idUse  map[string]int     // articles per id
 	dups   int                // ids used by more than one article
@@ -59,18 +59,19 @@ func (s *articleSet) unuse(id string) {
 // rather than place each change with a binary search.
 const rebuildOver = 64
 
-// list returns the articles sorted by path. The slice is the set's own:
-// copy it before handing it out.
+// list returns the articles sorted by path. The slice is shared by every
+// caller until the next change, which makes a new one: no one may change it.
 func (s *articleSet) list() []Article {
 	if len(s.dirty) == 0 {
 		return s.sorted
 	}
 	if len(s.dirty) > rebuildOver {
-		s.sorted = slices.AppendSeq(s.sorted[:0], maps.Values(s.byPath))
+		s.sorted = slices.AppendSeq(make([]Article, 0, len(s.byPath)), maps.Values(s.byPath))
 		slices.SortFunc(s.sorted, byPath)
 		clear(s.dirty)
 		return s.sorted
 	}
+	s.sorted = slices.Grow(slices.Clone(s.sorted), len(s.dirty))
 	for p := range s.dirty {
 		i, found := slices.BinarySearchFunc(s.sorted, p, func(a Article, p string) int { return cmp.Compare(a.Path, p) })
 		a, ok := s.byPath[p]

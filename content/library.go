@@ -332,16 +332,18 @@ func (l *Library) livePaths(p string) map[string]bool {
 	return out
 }
 
-// Articles returns a copy of every article read, drafts included, sorted
-// by path. Ids are unique: a front matter id used by two files is honoured
-// for one of them only.
+// Articles returns every article read, drafts included, sorted by path.
+// Ids are unique: a front matter id used by two files is honoured for one
+// of them only. The slice is shared with other callers until the next
+// change, which makes a new one: it must not be changed.
 func (l *Library) Articles() []Article {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := slices.Clone(l.articles.list())
+	out := l.articles.list()
 	if l.articles.dups == 0 {
 		return out
 	}
+	out = slices.Clone(out)
 	seen := make(map[string]bool, len(out))
 	for i := range out {
 		if seen[out[i].ID] {

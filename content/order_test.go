@@ -15,6 +15,8 @@ func TestArticleSet(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	want := map[string]Article{}
 	s := newArticleSet()
+	var prev, prevCopy []Article // a list handed out, and what it held then
+	same := func(a, b Article) bool { return a.Path == b.Path && a.ID == b.ID && a.Title == b.Title }
 	for round := range 300 {
 		// Batches of 1 to 150 operations: both the binary search and the sort.
 		for range 1 + rng.IntN(150) {
@@ -36,9 +38,13 @@ func TestArticleSet(t *testing.T) {
 		}
 		got := s.list()
 		wantList := slices.SortedFunc(maps.Values(want), byPath)
-		if !slices.EqualFunc(got, wantList, func(a, b Article) bool { return a.Path == b.Path && a.ID == b.ID && a.Title == b.Title }) {
+		if !slices.EqualFunc(got, wantList, same) {
 			t.Fatalf("round %d: list has %d articles, want %d", round, len(got), len(wantList))
 		}
+		if !slices.EqualFunc(prev, prevCopy, same) {
+			t.Fatalf("round %d: the list handed out in the round before changed", round)
+		}
+		prev, prevCopy = got, slices.Clone(got)
 		uses := map[string]int{}
 		for _, a := range want {
 			uses[a.ID]++
