@@ -108,12 +108,10 @@ type Handler struct {
 	// updateMu serialises renders so each one builds on the version it
 	// replaces; it guards the fields below.
 	updateMu sync.Mutex
-	articles []content.Article     // as last given to Update, rendered again by the timer
-	live     map[string]*liveEntry // by article id, the articles now published
-	gen      uint64                // renders so far, to mark the live articles each finds
-	deleted  map[string]time.Time  // when each gone article's feed entry id went
-	tagNames map[string]tagName    // names of the tag spellings of the last version
-	timer    *time.Timer           // fires when the next article is due or tombstone expires
+	articles []content.Article    // as last given to Update, rendered again by the timer
+	deleted  map[string]time.Time // when each gone article's feed entry id went
+	tagNames map[string]tagName   // names of the tag spellings of the last version
+	timer    *time.Timer          // fires when the next article is due or tombstone expires
 	closed   bool
 
 	pageCache pageCache // the article pages asked for, kept while their article is unchanged
@@ -216,7 +214,6 @@ func NewHandler(site Site, opts Options) *Handler {
 		mux:          http.NewServeMux(),
 		stylesheet:   newResource(nil, xslType, stylesheet, time.Time{}, time.Now()),
 		metrics:      newMetrics(),
-		live:         map[string]*liveEntry{},
 		deleted:      map[string]time.Time{},
 	}
 	if opts.RateLimit > 0 {
@@ -291,12 +288,11 @@ func (h *Handler) render(articles []content.Article) error {
 	start := time.Now()
 	now := h.now()
 	published, due := publishable(articles, now)
-	live, deleted, tombstones, expires := h.tombstones(published, now)
-
 	prev := h.current.Load()
 	if prev == nil {
 		prev = &version{}
 	}
+	deleted, tombstones, expires := h.tombstones(prev.pages.published, published, now)
 	b := &builder{h: h, prev: prev, now: now, next: &version{
 		files: make(map[string]*resource, 4*len(published)/h.limit+64),
 		pages: newArticlePages(published, h.log),
@@ -319,7 +315,7 @@ func (h *Handler) render(articles []content.Article) error {
 	}
 
 	h.current.Store(b.next)
-	h.articles, h.live, h.deleted, h.tagNames = articles, live, deleted, tagNames
+	h.articles, h.deleted, h.tagNames = articles, deleted, tagNames
 	h.schedule(now, due, expires)
 	h.metrics.observeRender(time.Since(start), len(published), len(articles)-len(published), len(tombstones))
 	h.log.Debug("feed version updated", "articles", len(published), "feed_items", shown,
@@ -373,53 +369,22 @@ func publishable(articles []content.Article, now time.Time) ([]content.Article, 
 
 // tombstones works out which articles went since the last version and
 // which tombstones are still shown: newest deletion first, Limit at most.
-// It returns the new live and deleted maps for the caller to keep once the
-// version is in place, and when the oldest shown tombstone expires. Most
-// changes add or edit an article: then it builds no map of every article,
-// only marks the live entries still there.
-func (h *Handler) tombstones(published []content.Article, now time.Time) (live map[string]*liveEntry, deleted map[string]time.Time, shown []tombstone, expires time.Time) {
-	// Marks of a render that fails stay behind harmlessly: the next one marks anew.
-	h.gen++
-	gen := h.gen
-	var added []int
-	for i := range published {
-		if e := h.live[published[i].ID]; e != nil {
-			e.seen = gen
-		} else {
-			added = append(added, i)
-		}
-	}
-	var gone []string // ids
-	for id, e := range h.live {
-		if e.seen != gen {
-			gone = append(gone, id)
-		}
-	}
-	live = h.live
-	if len(added) > 0 || len(gone) > 0 {
-		live = maps.Clone(h.live)
-		for _, id := range gone {
-			delete(live, id)
-		}
-		for _, i := range added {
-			if a := published[i]; live[a.ID] == nil {
-				live[a.ID] = &liveEntry{ref: entryID(h.site.BaseURL, a), seen: gen}
-			}
-		}
-	}
+// It returns the new deleted map for the caller to keep once the version
+// is in place, and when the oldest shown tombstone expires.
+func (h *Handler) tombstones(prev, published []content.Article, now time.Time) (deleted map[string]time.Time, shown []tombstone, expires time.Time) {
 	if h.tombstoneTTL < 0 {
-		return live, map[string]time.Time{}, nil, time.Time{}
+		return map[string]time.Time{}, nil, time.Time{}
 	}
+	added, gone := publishedDiff(prev, published, func(a content.Article) string { return entryID(h.site.BaseURL, a) })
 	deleted = h.deleted
 	if len(gone) > 0 || len(added) > 0 {
 		deleted = maps.Clone(h.deleted)
-		for _, id := range gone {
-			deleted[h.live[id].ref] = now
+		for _, ref := range gone {
+			deleted[ref] = now
 		}
-		// An article back under its old id is no longer deleted; only an
-		// added one can be, the others were live already.
-		for _, i := range added {
-			delete(deleted, live[published[i].ID].ref)
+		// An article back under its old id is no longer deleted.
+		for _, ref := range added {
+			delete(deleted, ref)
 		}
 	}
 	var expired []string
@@ -448,13 +413,61 @@ func (h *Handler) tombstones(published []content.Article, now time.Time) (live m
 			expires = e
 		}
 	}
-	return live, deleted, shown, expires
+	return deleted, shown, expires
 }
 
-// liveEntry is a published article as the tombstone bookkeeping knows it.
-type liveEntry struct {
-	ref  string // its feed entry id, which its tombstone will carry
-	seen uint64 // the last render that found it published
+// publishedDiff returns the feed entry ids (made by ref) of the articles
+// of next that prev did not publish, and of those of prev that next does
+// not. Both are in the order publishable gives, so one walk through both
+// finds them, with no lookup of every article; an article whose date
+// changed is in neither.
+func publishedDiff(prev, next []content.Article, ref func(content.Article) string) (added, gone []string) {
+	i, j := 0, 0
+	for i < len(prev) || j < len(next) {
+		var c int
+		switch {
+		case i == len(prev):
+			c = 1
+		case j == len(next):
+			c = -1
+		default:
+			c = comparePublished(prev[i], next[j])
+		}
+		switch {
+		case c == 0:
+			i, j = i+1, j+1
+		case c < 0:
+			gone = append(gone, ref(prev[i]))
+			i++
+		default:
+			added = append(added, ref(next[j]))
+			j++
+		}
+	}
+	if len(added) == 0 || len(gone) == 0 {
+		return added, gone
+	}
+	// Moved rather than added and gone: the same id at another date.
+	inAdded := make(map[string]bool, len(added))
+	for _, r := range added {
+		inAdded[r] = true
+	}
+	inGone := make(map[string]bool, len(gone))
+	for _, r := range gone {
+		inGone[r] = true
+	}
+	added = slices.DeleteFunc(added, func(r string) bool { return inGone[r] })
+	gone = slices.DeleteFunc(gone, func(r string) bool { return inAdded[r] })
+	return added, gone
+}
+
+// comparePublished orders articles as the feeds list them: newest first,
+// then by id.
+func comparePublished(a, b content.Article) int {
+	if c := b.Published.Compare(a.Published); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
 }
 
 // entryID is the id an article has in the feeds (before ids that clash

@@ -3,7 +3,9 @@ package feed
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -437,5 +439,48 @@ func TestFilesBeforeUpdate(t *testing.T) {
 	h := NewHandler(testSite(t), Options{})
 	if files, err := h.Files(); err != nil || len(files) != 1 || !bytes.Equal(files["feed.xsl"].Body, stylesheet) {
 		t.Errorf("Files before Update: %v", slices.Sorted(maps.Keys(files)))
+	}
+}
+
+// TestPublishedDiff checks the walk that finds added and gone articles
+// against plain set differences, over random edits: articles added,
+// removed, and moved to another date.
+func TestPublishedDiff(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ref := func(a content.Article) string { return a.ID }
+	var prev []content.Article
+	byID := map[string]content.Article{}
+	for round := range 200 {
+		before := maps.Clone(byID)
+		for range rng.IntN(20) {
+			id := fmt.Sprintf("id-%03d", rng.IntN(150))
+			switch _, ok := byID[id]; {
+			case ok && rng.IntN(3) == 0:
+				delete(byID, id)
+			default: // added, or moved to another date
+				byID[id] = content.Article{ID: id, Published: t0.Add(time.Duration(rng.IntN(50)) * time.Hour)}
+			}
+		}
+		next, _ := publishable(slices.Collect(maps.Values(byID)), t0.Add(100*time.Hour))
+		added, gone := publishedDiff(prev, next, ref)
+		var wantAdded, wantGone []string
+		for id := range byID {
+			if _, ok := before[id]; !ok {
+				wantAdded = append(wantAdded, id)
+			}
+		}
+		for id := range before {
+			if _, ok := byID[id]; !ok {
+				wantGone = append(wantGone, id)
+			}
+		}
+		slices.Sort(added)
+		slices.Sort(gone)
+		slices.Sort(wantAdded)
+		slices.Sort(wantGone)
+		if !slices.Equal(added, wantAdded) || !slices.Equal(gone, wantGone) {
+			t.Fatalf("round %d: added %q gone %q, want %q and %q", round, added, gone, wantAdded, wantGone)
+		}
+		prev = next
 	}
 }
