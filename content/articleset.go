@@ -6,30 +6,50 @@ import (
 	"slices"
 )
 
-// articleSet holds a Library's articles by path and, for Articles, in path
-// order. The order is brought up to date with what changed since it was
-// last asked for, so that a change costs in proportion to itself and not
-// a lookup of every article; and it counts the articles per id, so that
-// ids used twice are looked for only when there are some.
+// articleSet holds a Library's articles by path and, for Articles, in the
+// order feeds list them (see FeedOrder). The order is brought up to date
+// with what changed since it was last asked for, so that a change costs in
+// proportion to itself and not a lookup of every article; and it counts
+// the articles per id, so that ids used twice are looked for only when
+// there are some.
 type articleSet struct {
 	byPath map[string]Article // read it directly; change it with set and del
-	sorted []Article          // by Path, as of the last call of list; never changed once returned
-	dirty  map[string]bool    // paths set or deleted since
+	sorted []Article          // in FeedOrder as of the last call of list; never changed once returned
+	dirty  map[string]Article // by path changed since: the article sorted holds for it, or none (zero)
 	idUse  map[string]int     // articles per id
 	dups   int                // ids used by more than one article
 }
 
 func newArticleSet() articleSet {
-	return articleSet{byPath: map[string]Article{}, dirty: map[string]bool{}, idUse: map[string]int{}}
+	return articleSet{byPath: map[string]Article{}, dirty: map[string]Article{}, idUse: map[string]int{}}
+}
+
+// FeedOrder orders articles as feeds list them: newest Published first,
+// then by ID, then by Path. It returns a negative number when a comes first.
+func FeedOrder(a, b Article) int {
+	if c := b.Published.Compare(a.Published); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.ID, b.ID); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Path, b.Path)
+}
+
+// touch records p as changed, remembering what sorted holds for it.
+func (s *articleSet) touch(p string) {
+	if _, ok := s.dirty[p]; !ok {
+		s.dirty[p] = s.byPath[p]
+	}
 }
 
 // set puts a at path p, replacing what was there.
 func (s *articleSet) set(p string, a Article) {
+	s.touch(p)
 	if old, ok := s.byPath[p]; ok {
 		s.unuse(old.ID)
 	}
 	s.byPath[p] = a
-	s.dirty[p] = true
 	if s.idUse[a.ID]++; s.idUse[a.ID] == 2 {
 		s.dups++
 	}
@@ -39,8 +59,8 @@ func (s *articleSet) set(p string, a Article) {
 func (s *articleSet) del(p string) (Article, bool) {
 	old, ok := s.byPath[p]
 	if ok {
+		s.touch(p)
 		delete(s.byPath, p)
-		s.dirty[p] = true
 		s.unuse(old.ID)
 	}
 	return old, ok
@@ -59,7 +79,7 @@ func (s *articleSet) unuse(id string) {
 // rather than place each change with a binary search.
 const rebuildOver = 64
 
-// list returns the articles sorted by path. The slice is shared by every
+// list returns the articles in FeedOrder. The slice is shared by every
 // caller until the next change, which makes a new one: no one may change it.
 func (s *articleSet) list() []Article {
 	if len(s.dirty) == 0 {
@@ -67,25 +87,26 @@ func (s *articleSet) list() []Article {
 	}
 	if len(s.dirty) > rebuildOver {
 		s.sorted = slices.AppendSeq(make([]Article, 0, len(s.byPath)), maps.Values(s.byPath))
-		slices.SortFunc(s.sorted, byPath)
+		slices.SortFunc(s.sorted, FeedOrder)
 		clear(s.dirty)
 		return s.sorted
 	}
-	s.sorted = slices.Grow(slices.Clone(s.sorted), len(s.dirty))
-	for p := range s.dirty {
-		i, found := slices.BinarySearchFunc(s.sorted, p, func(a Article, p string) int { return cmp.Compare(a.Path, p) })
-		a, ok := s.byPath[p]
-		switch {
-		case found && ok:
-			s.sorted[i] = a
-		case found:
-			s.sorted = slices.Delete(s.sorted, i, i+1)
-		case ok:
-			s.sorted = slices.Insert(s.sorted, i, a)
+	next := slices.Clone(s.sorted)
+	for _, old := range s.dirty {
+		if old.Path == "" {
+			continue
+		}
+		if i, found := slices.BinarySearchFunc(next, old, FeedOrder); found {
+			next = slices.Delete(next, i, i+1)
 		}
 	}
+	for p := range s.dirty {
+		if a, ok := s.byPath[p]; ok {
+			i, _ := slices.BinarySearchFunc(next, a, FeedOrder)
+			next = slices.Insert(next, i, a)
+		}
+	}
+	s.sorted = next
 	clear(s.dirty)
 	return s.sorted
 }
-
-func byPath(a, b Article) int { return cmp.Compare(a.Path, b.Path) }

@@ -73,7 +73,7 @@ func TestBodiesKeptOnDisk(t *testing.T) {
 			}
 		}
 	}
-	if a := first[0]; !a.SameBody(a) || a.SameBody(first[1]) {
+	if a, b := first[0], first[1]; !a.SameBody(a) || a.SameBody(b) {
 		t.Errorf("SameBody: an article's own body must be the same and another's not")
 	}
 }

@@ -332,8 +332,8 @@ func (l *Library) livePaths(p string) map[string]bool {
 	return out
 }
 
-// Articles returns every article read, drafts included, sorted by path.
-// Ids are unique: a front matter id used by two files is honoured for one
+// Articles returns every article read, drafts included, in FeedOrder
+// (newest first). Ids are unique: a front matter id used by two files is honoured for one
 // of them only. The slice is shared with other callers until the next
 // change, which makes a new one: it must not be changed.
 func (l *Library) Articles() []Article {

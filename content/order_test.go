@@ -6,11 +6,13 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestArticleSet sets and deletes articles in random batches, as changes
 // and scans do, and checks that the list always holds exactly the set's
-// articles, sorted by path, and that ids used twice are counted.
+// articles in feed order, that a list handed out never changes, and that
+// ids used twice are counted.
 func TestArticleSet(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	want := map[string]Article{}
@@ -29,7 +31,8 @@ func TestArticleSet(t *testing.T) {
 				continue
 			}
 			// Few ids, so that some are used by several articles.
-			a := Article{Path: p, ID: fmt.Sprint("id", rng.IntN(400)), Title: fmt.Sprint(round)}
+			a := Article{Path: p, ID: fmt.Sprint("id", rng.IntN(400)), Title: fmt.Sprint(round),
+				Published: time.Date(2026, 1, 1+rng.IntN(30), 0, 0, 0, 0, time.UTC)}
 			want[p] = a
 			s.set(p, a)
 		}
@@ -37,7 +40,7 @@ func TestArticleSet(t *testing.T) {
 			t.Fatal("del of a path never set found an article")
 		}
 		got := s.list()
-		wantList := slices.SortedFunc(maps.Values(want), byPath)
+		wantList := slices.SortedFunc(maps.Values(want), FeedOrder)
 		if !slices.EqualFunc(got, wantList, same) {
 			t.Fatalf("round %d: list has %d articles, want %d", round, len(got), len(wantList))
 		}

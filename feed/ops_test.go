@@ -484,3 +484,35 @@ func TestPublishedDiff(t *testing.T) {
 		prev = next
 	}
 }
+
+// TestPublishableInOrder checks that articles given in feed order, as a
+// Library gives them, are published as when given in any order, and that
+// when all are due they are published without a copy.
+func TestPublishableInOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for round := range 100 {
+		now := t0.Add(40 * time.Hour) // some articles still to come
+		if round%2 == 1 {
+			now = t0.Add(100 * time.Hour) // all due, and no drafts
+		}
+		var articles []content.Article
+		for i := range 1 + rng.IntN(60) {
+			articles = append(articles, content.Article{
+				ID:        fmt.Sprintf("id-%02d", rng.IntN(40)), // some twice, as callers other than a Library may
+				Path:      fmt.Sprintf("a%02d.md", i),
+				Published: t0.Add(time.Duration(rng.IntN(50)) * time.Hour),
+				Draft:     round%2 == 0 && rng.IntN(8) == 0,
+			})
+		}
+		rng.Shuffle(len(articles), func(i, j int) { articles[i], articles[j] = articles[j], articles[i] })
+		want, wantDue := publishable(articles, now)
+		ordered := slices.SortedFunc(slices.Values(articles), content.FeedOrder)
+		got, due := publishable(ordered, now)
+		if !slices.EqualFunc(got, want, func(a, b content.Article) bool { return comparePublished(a, b) == 0 }) || !due.Equal(wantDue) {
+			t.Fatalf("round %d: in feed order %d published (due %v), in any order %d (due %v)", round, len(got), due, len(want), wantDue)
+		}
+		if len(got) == len(ordered) && &got[0] != &ordered[0] {
+			t.Fatalf("round %d: all due and in order, yet copied", round)
+		}
+	}
+}
