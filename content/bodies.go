@@ -120,3 +120,12 @@ func (a Article) LoadHTML() (string, error) {
 func (a Article) SameBody(b Article) bool {
 	return a.HTML == b.HTML && a.body == b.body
 }
+
+// Unchanged reports, without comparing their fields, whether a and b are
+// the same stored version of a Library's article: then every field is
+// equal but ID and Warnings, which Articles sets when two files claim one
+// id. Each version a Library stores has its body stored anew, so the body
+// tells versions apart. False says nothing: compare the fields.
+func (a Article) Unchanged(b Article) bool {
+	return a.body.file != nil && a.body == b.body
+}

@@ -114,3 +114,37 @@ func TestBodiesFolderMissing(t *testing.T) {
 		t.Errorf("OpenLibrary with body folder %s: err = %v, want one naming it", missing, err)
 	}
 }
+
+// TestUnchanged checks that an article is known as unchanged across calls
+// of Articles, and as changed once its file changes.
+func TestUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	l := openLib(t, dir, filepath.Join(t.TempDir(), "state.db"), c, 0)
+	defer l.close(t)
+	write(t, dir, "a.md", md("A", "First."))
+	write(t, dir, "b.md", md("B", "Second."))
+	l.scan(t)
+	find := func(articles []content.Article, p string) content.Article {
+		for _, a := range articles {
+			if a.Path == p {
+				return a
+			}
+		}
+		t.Fatalf("no %s", p)
+		return content.Article{}
+	}
+	before := l.Articles()
+	write(t, dir, "b.md", md("B", "Second, edited."))
+	l.apply(t, "b.md")
+	after := l.Articles()
+	if a := find(before, "a.md"); !a.Unchanged(find(after, "a.md")) {
+		t.Error("a.md did not change, yet is not known as unchanged")
+	}
+	if b := find(before, "b.md"); b.Unchanged(find(after, "b.md")) {
+		t.Error("b.md changed, yet is known as unchanged")
+	}
+	if (content.Article{Title: "x"}).Unchanged(content.Article{Title: "y"}) {
+		t.Error("articles not from a Library are known as unchanged")
+	}
+}

@@ -768,9 +768,13 @@ func (s pageSource) same(o pageSource) bool {
 }
 
 // sameArticle reports whether a and b show the same in every document.
-// Unchanged articles share their strings from one version to the next, so
-// this is cheap for them.
+// A Library's article that did not change is known by its stored version,
+// without reading its fields; other articles share their strings from one
+// version to the next, so comparing is cheap for them too.
 func sameArticle(a, b content.Article) bool {
+	if a.Unchanged(b) {
+		return a.ID == b.ID
+	}
 	return a.ID == b.ID && a.Hash == b.Hash && a.Slug == b.Slug && a.Title == b.Title &&
 		a.Summary == b.Summary && a.Author == b.Author && a.Language == b.Language &&
 		a.Published.Equal(b.Published) && a.Updated.Equal(b.Updated) &&
