@@ -91,22 +91,51 @@ func (s *articleSet) list() []Article {
 		clear(s.dirty)
 		return s.sorted
 	}
-	next := slices.Clone(s.sorted)
-	for _, old := range s.dirty {
-		if old.Path == "" {
-			continue
-		}
-		if i, found := slices.BinarySearchFunc(next, old, FeedOrder); found {
-			next = slices.Delete(next, i, i+1)
-		}
-	}
-	for p := range s.dirty {
-		if a, ok := s.byPath[p]; ok {
-			i, _ := slices.BinarySearchFunc(next, a, FeedOrder)
-			next = slices.Insert(next, i, a)
-		}
-	}
-	s.sorted = next
+	s.sorted = s.merged()
 	clear(s.dirty)
 	return s.sorted
+}
+
+// merged returns a new list: sorted without the articles of the changed
+// paths it holds, and with their current articles. It copies the list
+// once (a copy and an insert or delete each would copy it three times).
+func (s *articleSet) merged() []Article {
+	old := s.sorted
+	var removed []int // indices in old, sorted
+	var added []Article
+	for p, was := range s.dirty {
+		if was.Path != "" {
+			if i, found := slices.BinarySearchFunc(old, was, FeedOrder); found {
+				removed = append(removed, i)
+			}
+		}
+		if a, ok := s.byPath[p]; ok {
+			added = append(added, a)
+		}
+	}
+	slices.Sort(removed)
+	slices.SortFunc(added, FeedOrder)
+	next := make([]Article, 0, len(old)-len(removed)+len(added))
+	at, r := 0, 0 // next index of old to copy, and of removed
+	copyTo := func(end int) {
+		for at < end {
+			stop := end
+			if r < len(removed) && removed[r] < end {
+				stop = removed[r]
+			}
+			next = append(next, old[at:stop]...)
+			at = stop
+			if r < len(removed) && removed[r] == at {
+				at++
+				r++
+			}
+		}
+	}
+	for _, a := range added {
+		i, _ := slices.BinarySearchFunc(old, a, FeedOrder)
+		copyTo(i)
+		next = append(next, a)
+	}
+	copyTo(len(old))
+	return next
 }
