@@ -99,27 +99,33 @@ type tagName struct{ name, slug string }
 func groupTags(published []content.Article, limit int, known map[string]tagName) ([]tagGroup, map[string]tagName) {
 	names := make(map[string]tagName, len(known))
 	bySlug := map[string]*tagGroup{}
-	var seen []string
+	// The group of each tag spelling, so that an article's tag costs one
+	// lookup: there are far fewer spellings than articles.
+	byTag := make(map[string]*tagGroup, len(known))
+	var seen []*tagGroup
 	for _, a := range published {
 		seen = seen[:0]
 		for _, t := range a.Tags {
-			tn, ok := names[t]
+			g, ok := byTag[t]
 			if !ok {
-				if tn, ok = known[t]; !ok {
+				tn, ok := known[t]
+				if !ok {
 					name := strings.TrimSpace(xmlText(t))
 					tn = tagName{name: name, slug: tagSlug(name)}
 				}
 				names[t] = tn
+				if tn.slug != "" {
+					if g = bySlug[tn.slug]; g == nil {
+						g = &tagGroup{slug: tn.slug, name: tn.name}
+						bySlug[tn.slug] = g
+					}
+				}
+				byTag[t] = g
 			}
-			if tn.slug == "" || slices.Contains(seen, tn.slug) {
+			if g == nil || slices.Contains(seen, g) {
 				continue
 			}
-			seen = append(seen, tn.slug)
-			g := bySlug[tn.slug]
-			if g == nil {
-				g = &tagGroup{slug: tn.slug, name: tn.name}
-				bySlug[tn.slug] = g
-			}
+			seen = append(seen, g)
 			if g.count < limit {
 				g.articles = append(g.articles, a)
 			}
