@@ -77,15 +77,15 @@ type Library struct {
 	ids       map[string]Identity // by path, tombstones included
 	tombs     map[string][]string // tombstoned paths by content hash, to find renames without a look at every path
 	slugs     map[string]string   // slug -> path, live identities only
-	articles  articleSet          // by path, and in path order for Articles (articleset.go)
+	articles  articleSet          // by path, and in feed order for Articles (articleset.go)
 	problems  map[string]string   // by path: why the file's current bytes were not used
 	stats     map[string]fileStat // by path: size, mtime and inode when last read
 	unsettled []string            // files Scan found still open for writing, not read
 	workers   int                 // goroutines that load files in a scan; 0 means GOMAXPROCS
 	learned   *learning           // boilerplate learned from plain-text files (boilerplate.go)
 	bodies    *bodyFile           // the articles' body HTML (bodies.go)
-	bodyDir   string
-	bodyWaste int64 // replaced bodies' bytes that make the body file worth compacting
+	bodyDir   string              // where body files are made
+	bodyWaste int64               // replaced bodies' bytes that make the body file worth compacting
 }
 
 // fileStat is what tells, without reading, that a file has not changed.
@@ -333,9 +333,9 @@ func (l *Library) livePaths(p string) map[string]bool {
 }
 
 // Articles returns every article read, drafts included, in FeedOrder
-// (newest first). Ids are unique: a front matter id used by two files is honoured for one
-// of them only. The slice is shared with other callers until the next
-// change, which makes a new one: it must not be changed.
+// (newest first). Ids are unique: a front matter id used by two files is
+// honoured for one of them only. The slice is shared with other callers
+// until the next change, which makes a new one: it must not be changed.
 func (l *Library) Articles() []Article {
 	l.mu.Lock()
 	defer l.mu.Unlock()

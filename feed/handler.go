@@ -239,18 +239,18 @@ func NewHandler(site Site, opts Options) *Handler {
 // articles dated in the future excluded, sorted newest first (Published
 // desc, then ID). The main feed holds the newest Options.Limit items (fewer
 // if Options.MaxFeedBytes bites), older ones are on RFC 5005 archive pages,
-// each tag has its feeds, and the index lists the main feed's articles and
-// every tag. Articles that were published and are gone get a tombstone. Unchanged
-// documents keep their bytes and ETags; sealed archive pages and tag feeds
+// each tag has its feeds, and the index lists the main feed's articles
+// and every tag. Articles that were published and are gone get a
+// tombstone. Unchanged documents keep their bytes and ETags; sealed archive pages and tag feeds
 // whose articles did not change are not rendered again. The new version is
 // swapped in atomically; on error the previous version keeps being served
 // and the error is returned. When an article is dated in the future, a
 // timer renders again at its time, with no other call needed.
 //
-// Update keeps articles, to render again from: the caller must not change
-// the slice or its elements afterwards. (Library.Articles returns a new
-// slice on every call.) Not copying it saves a copy of every article per
-// change.
+// Update keeps articles, to render again from, and may serve from the
+// slice itself: no one may change the slice or its elements afterwards. A
+// Library never changes what its Articles returned. Not copying it saves a
+// copy of every article per change.
 func (h *Handler) Update(articles []content.Article) error {
 	h.updateMu.Lock()
 	defer h.updateMu.Unlock()
