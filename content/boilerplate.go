@@ -131,6 +131,7 @@ type Learned struct {
 // folderCounts is how many files of one folder hold each fingerprint.
 type folderCounts struct {
 	files  int
+	paths  map[string]bool // the files, so that relearning one folder need not look at every file
 	counts map[Fingerprint]int
 	// hot holds the fingerprints held by at least minRepeats files: the only
 	// ones that may be boilerplate, and so the only ones to look at when
@@ -172,10 +173,11 @@ func (l *Learned) set(p string, fps []Fingerprint) {
 	dir := path.Dir(p)
 	f := l.folders[dir]
 	if f == nil {
-		f = &folderCounts{counts: map[Fingerprint]int{}, hot: map[Fingerprint]bool{}}
+		f = &folderCounts{paths: map[string]bool{}, counts: map[Fingerprint]int{}, hot: map[Fingerprint]bool{}}
 		l.folders[dir] = f
 	}
 	f.files++
+	f.paths[p] = true
 	for _, fp := range fps {
 		f.counts[fp]++
 		if f.counts[fp] >= minRepeats {
@@ -195,6 +197,7 @@ func (l *Learned) remove(p string) {
 	dir := path.Dir(p)
 	f := l.folders[dir]
 	f.files--
+	delete(f.paths, p)
 	for _, fp := range fps {
 		n := f.counts[fp] - 1
 		if n == 0 {
@@ -403,8 +406,13 @@ func (c *change) relearn(except string) {
 	crossed := lr.crossed()
 	clear(lr.before)
 	for dir, fps := range crossed {
-		for p, held := range lr.set.files {
-			if p == except || path.Dir(p) != dir || !slices.ContainsFunc(held, func(fp Fingerprint) bool { return fps[fp] }) {
+		f := lr.set.folders[dir]
+		if f == nil {
+			continue // its last file went
+		}
+		for p := range f.paths {
+			held := lr.set.files[p]
+			if p == except || !slices.ContainsFunc(held, func(fp Fingerprint) bool { return fps[fp] }) {
 				continue
 			}
 			if now := lr.boilerplateIn(dir, held); !slices.Equal(now, lr.applied[p]) {

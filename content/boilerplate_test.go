@@ -2,6 +2,7 @@ package content
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -73,6 +74,19 @@ func TestLearnedThreshold(t *testing.T) {
 	}
 	if got := l.boilerplateSet("."); len(got) != 1 || !got[1] {
 		t.Errorf("boilerplate set %v", got)
+	}
+	// Each folder knows its files, for relearning it alone.
+	if got := slices.Sorted(maps.Keys(l.folders["."].paths)); !slices.Equal(got, []string{"a.txt", "b.txt", "c.txt"}) {
+		t.Errorf("files of the top folder: %q", got)
+	}
+	if n := len(l.folders["news"].paths); n != 100 {
+		t.Errorf("news holds %d files, want 100", n)
+	}
+	for _, p := range []string{"a.txt", "b.txt", "c.txt"} {
+		l.remove(p)
+	}
+	if f := l.folders["."]; f != nil {
+		t.Errorf("top folder still known with files %v", f.paths)
 	}
 }
 
