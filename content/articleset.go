@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"sort"
 )
 
 // articleSet holds a Library's articles by path and, for Articles, in the
@@ -26,7 +27,8 @@ func newArticleSet() articleSet {
 
 // FeedOrder orders articles as feeds list them: newest Published first,
 // then by ID, then by Path. It returns a negative number when a comes first.
-func FeedOrder(a, b Article) int {
+// It takes pointers: an Article is some 300 bytes to copy.
+func FeedOrder(a, b *Article) int {
 	if c := b.Published.Compare(a.Published); c != 0 {
 		return c
 	}
@@ -86,8 +88,7 @@ func (s *articleSet) list() []Article {
 		return s.sorted
 	}
 	if len(s.dirty) > rebuildOver {
-		s.sorted = slices.AppendSeq(make([]Article, 0, len(s.byPath)), maps.Values(s.byPath))
-		slices.SortFunc(s.sorted, FeedOrder)
+		s.sorted = sortedArticles(slices.AppendSeq(make([]Article, 0, len(s.byPath)), maps.Values(s.byPath)))
 		clear(s.dirty)
 		return s.sorted
 	}
@@ -105,7 +106,7 @@ func (s *articleSet) merged() []Article {
 	var added []Article
 	for p, was := range s.dirty {
 		if was.Path != "" {
-			if i, found := slices.BinarySearchFunc(old, was, FeedOrder); found {
+			if i := search(old, &was); i < len(old) && FeedOrder(&old[i], &was) == 0 {
 				removed = append(removed, i)
 			}
 		}
@@ -114,7 +115,7 @@ func (s *articleSet) merged() []Article {
 		}
 	}
 	slices.Sort(removed)
-	slices.SortFunc(added, FeedOrder)
+	added = sortedArticles(added)
 	next := make([]Article, 0, len(old)-len(removed)+len(added))
 	at, r := 0, 0 // next index of old to copy, and of removed
 	copyTo := func(end int) {
@@ -131,11 +132,31 @@ func (s *articleSet) merged() []Article {
 			}
 		}
 	}
-	for _, a := range added {
-		i, _ := slices.BinarySearchFunc(old, a, FeedOrder)
-		copyTo(i)
-		next = append(next, a)
+	for i := range added {
+		copyTo(search(old, &added[i]))
+		next = append(next, added[i])
 	}
 	copyTo(len(old))
 	return next
+}
+
+// search returns where a goes in list, which is in FeedOrder: the index of
+// the first article not before it.
+func search(list []Article, a *Article) int {
+	return sort.Search(len(list), func(i int) bool { return FeedOrder(&list[i], a) >= 0 })
+}
+
+// sortedArticles returns articles in FeedOrder, in a new slice. It sorts
+// pointers and copies each Article once, instead of swapping Articles.
+func sortedArticles(articles []Article) []Article {
+	ptrs := make([]*Article, len(articles))
+	for i := range articles {
+		ptrs[i] = &articles[i]
+	}
+	slices.SortFunc(ptrs, FeedOrder)
+	out := make([]Article, len(ptrs))
+	for i, p := range ptrs {
+		out[i] = *p
+	}
+	return out
 }

@@ -103,7 +103,7 @@ func (b *bodyFile) close() error {
 // LoadHTML returns the article's sanitised body HTML. The articles of a
 // Library keep their bodies on disk, so this reads a file; the Article
 // must not be compared by its HTML field alone (see SameBody).
-func (a Article) LoadHTML() (string, error) {
+func (a *Article) LoadHTML() (string, error) {
 	if a.body.file == nil {
 		return a.HTML, nil
 	}
@@ -117,7 +117,7 @@ func (a Article) LoadHTML() (string, error) {
 // SameBody reports whether a and b certainly have the same body HTML
 // without reading it: both carry equal HTML, or point at the same stored
 // body. Bodies that are equal but stored twice count as different.
-func (a Article) SameBody(b Article) bool {
+func (a *Article) SameBody(b *Article) bool {
 	return a.HTML == b.HTML && a.body == b.body
 }
 
@@ -126,6 +126,6 @@ func (a Article) SameBody(b Article) bool {
 // equal but ID and Warnings, which Articles sets when two files claim one
 // id. Each version a Library stores has its body stored anew, so the body
 // tells versions apart. False says nothing: compare the fields.
-func (a Article) Unchanged(b Article) bool {
+func (a *Article) Unchanged(b *Article) bool {
 	return a.body.file != nil && a.body == b.body
 }

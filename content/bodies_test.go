@@ -73,7 +73,7 @@ func TestBodiesKeptOnDisk(t *testing.T) {
 			}
 		}
 	}
-	if a, b := first[0], first[1]; !a.SameBody(a) || a.SameBody(b) {
+	if a, b := &first[0], &first[1]; !a.SameBody(a) || a.SameBody(b) {
 		t.Errorf("SameBody: an article's own body must be the same and another's not")
 	}
 }
@@ -125,14 +125,14 @@ func TestUnchanged(t *testing.T) {
 	write(t, dir, "a.md", md("A", "First."))
 	write(t, dir, "b.md", md("B", "Second."))
 	l.scan(t)
-	find := func(articles []content.Article, p string) content.Article {
-		for _, a := range articles {
-			if a.Path == p {
-				return a
+	find := func(articles []content.Article, p string) *content.Article {
+		for i := range articles {
+			if articles[i].Path == p {
+				return &articles[i]
 			}
 		}
 		t.Fatalf("no %s", p)
-		return content.Article{}
+		return nil
 	}
 	before := l.Articles()
 	write(t, dir, "b.md", md("B", "Second, edited."))
@@ -144,7 +144,7 @@ func TestUnchanged(t *testing.T) {
 	if b := find(before, "b.md"); b.Unchanged(find(after, "b.md")) {
 		t.Error("b.md changed, yet is known as unchanged")
 	}
-	if (content.Article{Title: "x"}).Unchanged(content.Article{Title: "y"}) {
+	if x, y := (content.Article{Title: "x"}), (content.Article{Title: "y"}); x.Unchanged(&y) {
 		t.Error("articles not from a Library are known as unchanged")
 	}
 }

@@ -40,7 +40,7 @@ func TestArticleSet(t *testing.T) {
 			t.Fatal("del of a path never set found an article")
 		}
 		got := s.list()
-		wantList := slices.SortedFunc(maps.Values(want), FeedOrder)
+		wantList := slices.SortedFunc(maps.Values(want), func(a, b Article) int { return FeedOrder(&a, &b) })
 		if !slices.EqualFunc(got, wantList, same) {
 			t.Fatalf("round %d: list has %d articles, want %d", round, len(got), len(wantList))
 		}

@@ -103,7 +103,8 @@ func groupTags(published []content.Article, limit int, known map[string]tagName)
 	// lookup: there are far fewer spellings than articles.
 	byTag := make(map[string]*tagGroup, len(known))
 	var seen []*tagGroup
-	for _, a := range published {
+	for i := range published {
+		a := &published[i] // not a range value: that would copy every Article
 		seen = seen[:0]
 		for _, t := range a.Tags {
 			g, ok := byTag[t]
@@ -127,7 +128,7 @@ func groupTags(published []content.Article, limit int, known map[string]tagName)
 			}
 			seen = append(seen, g)
 			if g.count < limit {
-				g.articles = append(g.articles, a)
+				g.articles = append(g.articles, *a)
 			}
 			g.count++
 		}

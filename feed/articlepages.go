@@ -64,7 +64,7 @@ func (h *Handler) page(slug string, a content.Article) *resource {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.pages[slug]
-	if old != nil && sameArticle(old.src.articles[0], a) {
+	if old != nil && sameArticle(&old.src.articles[0], &a) {
 		return old
 	}
 	if old == nil && len(c.pages) >= maxCachedPages {
@@ -106,7 +106,7 @@ func (h *Handler) allPages(v *version) map[string]*resource {
 	for slug, i := range slugs {
 		a := v.pages.published[i]
 		res := c.pages[slug]
-		if res == nil || !sameArticle(res.src.articles[0], a) {
+		if res == nil || !sameArticle(&res.src.articles[0], &a) {
 			res = h.newPage(res, a)
 		}
 		pages[slug] = res

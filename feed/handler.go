@@ -343,7 +343,8 @@ func publishable(articles []content.Article, now time.Time) ([]content.Article, 
 	}
 	keys := make([]sortKey, 0, len(articles))
 	var due time.Time
-	for i, a := range articles {
+	for i := range articles {
+		a := &articles[i]
 		switch {
 		case a.Draft:
 		case a.Published.After(now):
@@ -375,8 +376,10 @@ func publishable(articles []content.Article, now time.Time) ([]content.Article, 
 // is due, not even a copy. ok is false when the articles are not in order.
 func publishableInOrder(articles []content.Article, now time.Time) (published []content.Article, due time.Time, ok bool) {
 	held := 0
-	for i, a := range articles {
-		if i > 0 && comparePublished(articles[i-1], a) > 0 {
+	// By index: a range value would copy every 300-byte Article.
+	for i := range articles {
+		a := &articles[i]
+		if i > 0 && comparePublished(&articles[i-1], a) > 0 {
 			return nil, time.Time{}, false
 		}
 		switch {
@@ -393,9 +396,9 @@ func publishableInOrder(articles []content.Article, now time.Time) (published []
 		return articles, due, true
 	}
 	published = make([]content.Article, 0, len(articles)-held)
-	for _, a := range articles {
-		if !a.Draft && !a.Published.After(now) {
-			published = append(published, a)
+	for i := range articles {
+		if a := &articles[i]; !a.Draft && !a.Published.After(now) {
+			published = append(published, *a)
 		}
 	}
 	return published, due, true
@@ -465,7 +468,7 @@ func publishedDiff(prev, next []content.Article, ref func(content.Article) strin
 		case j == len(next):
 			c = -1
 		default:
-			c = comparePublished(prev[i], next[j])
+			c = comparePublished(&prev[i], &next[j])
 		}
 		switch {
 		case c == 0:
@@ -497,7 +500,7 @@ func publishedDiff(prev, next []content.Article, ref func(content.Article) strin
 
 // comparePublished orders articles as the feeds list them: newest first,
 // then by id.
-func comparePublished(a, b content.Article) int {
+func comparePublished(a, b *content.Article) int {
 	if c := b.Published.Compare(a.Published); c != 0 {
 		return c
 	}
@@ -764,14 +767,22 @@ type pageSource struct {
 
 // same reports whether documents rendered from s and o have the same bytes.
 func (s pageSource) same(o pageSource) bool {
-	return s.note == o.note && slices.EqualFunc(s.articles, o.articles, sameArticle)
+	if s.note != o.note || len(s.articles) != len(o.articles) {
+		return false
+	}
+	for i := range s.articles {
+		if !sameArticle(&s.articles[i], &o.articles[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // sameArticle reports whether a and b show the same in every document.
 // A Library's article that did not change is known by its stored version,
 // without reading its fields; other articles share their strings from one
 // version to the next, so comparing is cheap for them too.
-func sameArticle(a, b content.Article) bool {
+func sameArticle(a, b *content.Article) bool {
 	if a.Unchanged(b) {
 		return a.ID == b.ID
 	}
