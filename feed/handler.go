@@ -379,7 +379,7 @@ func publishableInOrder(articles []content.Article, now time.Time) (published []
 	// By index: a range value would copy every 300-byte Article.
 	for i := range articles {
 		a := &articles[i]
-		if i > 0 && comparePublished(&articles[i-1], a) > 0 {
+		if i > 0 && content.FeedOrder(&articles[i-1], a) > 0 {
 			return nil, time.Time{}, false
 		}
 		switch {
@@ -455,9 +455,10 @@ func (h *Handler) tombstones(prev, published []content.Article, now time.Time) (
 
 // publishedDiff returns the feed entry ids (made by ref) of the articles
 // of next that prev did not publish, and of those of prev that next does
-// not. Both are in the order publishable gives, so one walk through both
-// finds them, with no lookup of every article; an article whose date
-// changed is in neither.
+// not. Both are in content.FeedOrder (publishable's order; only articles
+// sharing a date and an id, and so a ref, may be in another order among
+// themselves), so one walk through both finds them, with no lookup of
+// every article; an article whose date changed is in neither.
 func publishedDiff(prev, next []content.Article, ref func(content.Article) string) (added, gone []string) {
 	i, j := 0, 0
 	for i < len(prev) || j < len(next) {
@@ -468,7 +469,7 @@ func publishedDiff(prev, next []content.Article, ref func(content.Article) strin
 		case j == len(next):
 			c = -1
 		default:
-			c = comparePublished(&prev[i], &next[j])
+			c = content.FeedOrder(&prev[i], &next[j])
 		}
 		switch {
 		case c == 0:
@@ -496,15 +497,6 @@ func publishedDiff(prev, next []content.Article, ref func(content.Article) strin
 	added = slices.DeleteFunc(added, func(r string) bool { return inGone[r] })
 	gone = slices.DeleteFunc(gone, func(r string) bool { return inAdded[r] })
 	return added, gone
-}
-
-// comparePublished orders articles as the feeds list them: newest first,
-// then by id.
-func comparePublished(a, b *content.Article) int {
-	if c := b.Published.Compare(a.Published); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.ID, b.ID)
 }
 
 // entryID is the id an article has in the feeds (before ids that clash
