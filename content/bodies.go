@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 )
 
@@ -22,6 +23,7 @@ type bodyFile struct {
 	size     int64 // bytes written
 	live     int64 // bytes of bodies still referenced by the Library
 	unlinked bool  // removed from its folder at once: the space is freed when f closes
+	kept     bool  // kept across restarts (parsecache.go): close leaves it
 }
 
 // bodyRef is where an article's body lies in a bodyFile.
@@ -42,6 +44,52 @@ func newBodyFile(dir string) (*bodyFile, error) {
 	// the process is killed; elsewhere close removes it.
 	b := &bodyFile{f: f, unlinked: os.Remove(f.Name()) == nil}
 	return b, nil
+}
+
+// createKeptBodyFile creates a body file named prefix.<random>, to be kept
+// across restarts with the parse cache that points into it.
+func createKeptBodyFile(prefix string) (*bodyFile, error) {
+	f, err := os.CreateTemp(filepath.Dir(prefix), filepath.Base(prefix)+".*")
+	if err != nil {
+		return nil, fmt.Errorf("create body file: %w", err)
+	}
+	return &bodyFile{f: f, kept: true}, nil
+}
+
+// openKeptBodyFile opens a kept body file to read its bodies and append
+// new ones.
+func openKeptBodyFile(name string) (*bodyFile, error) {
+	f, err := os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open body file: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open body file: %w", err)
+	}
+	return &bodyFile{f: f, size: fi.Size(), kept: true}, nil
+}
+
+// adopt returns a reference to a body already in the file (written before
+// a restart), counted as live.
+func (b *bodyFile) adopt(off, n int64) (bodyRef, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if off < 0 || n < 0 || off+n > b.size {
+		return bodyRef{}, false
+	}
+	b.live += n
+	return bodyRef{file: b, off: off, n: n}, true
+}
+
+// sync makes the bodies written so far durable, before a parse cache
+// record that points at them is.
+func (b *bodyFile) sync() error {
+	if err := b.f.Sync(); err != nil {
+		return fmt.Errorf("sync body file: %w", err)
+	}
+	return nil
 }
 
 // put appends html and returns where it lies.
@@ -91,10 +139,11 @@ func (b *bodyFile) wasteful(minWaste int64) bool {
 	return b.size-b.live > minWaste && b.size > 2*b.live
 }
 
-// close closes the file and removes it where it was not removed at once.
+// close closes the file and removes it where it was not removed at once
+// and is not kept.
 func (b *bodyFile) close() error {
 	err := b.f.Close()
-	if !b.unlinked {
+	if !b.unlinked && !b.kept {
 		err = errors.Join(err, os.Remove(b.f.Name()))
 	}
 	return err

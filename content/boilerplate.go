@@ -474,7 +474,9 @@ func (c *change) rederive(p string) {
 		return
 	}
 	old.body.release()
-	l.articles.set(p, l.keepBody(a))
+	a = l.keepBody(a)
+	l.articles.set(p, a)
+	c.keep(p, l.stats[p], id.Hash, parsed, &a)
 	c.changed = true
 	l.log.Info("article re-read: the folder's boilerplate changed", "file", p, "title", a.Title)
 }

@@ -60,6 +60,11 @@ type LibraryOptions struct {
 	Now            func() time.Time // nil means time.Now
 	FollowSymlinks bool             // enter symlinked folders, and follow symlinks out of the folder
 	BodyDir        string           // where article bodies are kept, out of memory; empty means os.TempDir()
+	// KeepBodies, when set and the IdentityStore is a ParsedStore too, keeps
+	// the bodies in files named KeepBodies.<random> (BodyDir is then unused)
+	// and what every file parsed to in the store, so that a restart parses
+	// only what changed meanwhile (parsecache.go).
+	KeepBodies string
 }
 
 // Library is the in-memory index of a content folder: the last good parse of
@@ -86,6 +91,7 @@ type Library struct {
 	bodies    *bodyFile           // the articles' body HTML (bodies.go)
 	bodyDir   string              // where body files are made
 	bodyWaste int64               // replaced bodies' bytes that make the body file worth compacting
+	kept      *keptCache          // the parse cache, if kept (parsecache.go)
 }
 
 // fileStat is what tells, without reading, that a file has not changed.
@@ -131,7 +137,12 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 		return nil, err
 	}
 	l.bodyDir, l.bodyWaste = opts.BodyDir, defaultBodyWaste
-	if l.bodies, err = newBodyFile(l.bodyDir); err != nil {
+	if ps, ok := store.(ParsedStore); ok && opts.KeepBodies != "" {
+		l.kept, l.bodies, err = openKeptCache(ps, opts.KeepBodies)
+	} else {
+		l.bodies, err = newBodyFile(l.bodyDir)
+	}
+	if err != nil {
 		return nil, err
 	}
 	l.tombs = map[string][]string{}
@@ -208,6 +219,9 @@ func (l *Library) Scan(ctx context.Context) (bool, error) {
 			l.forget(p)
 			tx.del = append(tx.del, p)
 		}
+	}
+	if tx.restored > 0 {
+		l.log.Info("articles taken from the parse cache, unchanged since the last run", "count", tx.restored)
 	}
 	return tx.changed, tx.commit()
 }
@@ -401,6 +415,10 @@ type change struct {
 	changed bool
 
 	renamed map[string]string // new path -> old path, as the watcher saw it
+
+	kept     map[string]cacheEntry // parse cache records to save (parsecache.go)
+	unkept   []string              // and to remove
+	restored int                   // articles a scan took from the parse cache
 }
 
 func (l *Library) begin() *change {
@@ -411,7 +429,7 @@ func (c *change) commit() error {
 	if err := c.l.store.SaveIdentities(c.put, c.del); err != nil {
 		return err
 	}
-	err := c.settleBoilerplate()
+	err := errors.Join(c.settleBoilerplate(), c.saveKept())
 	if c.l.bodies.wasteful(c.l.bodyWaste) {
 		c.l.compactBodies()
 	}
@@ -419,6 +437,9 @@ func (c *change) commit() error {
 }
 
 func (c *change) setID(p string, id Identity) {
+	if old, ok := c.l.ids[p]; ok && old == id {
+		return // a restart's scan meets every identity again
+	}
 	c.l.unindex(p)
 	c.l.ids[p] = id
 	if !id.Deleted.IsZero() {
@@ -457,6 +478,7 @@ func (c *change) remove(p string) {
 	}
 	delete(l.problems, p)
 	delete(l.stats, p)
+	c.unkeep(p)
 	c.unlearn(p)
 	if id, ok := l.ids[p]; ok && id.Deleted.IsZero() {
 		id.Deleted = c.now
@@ -560,6 +582,7 @@ func (c *change) store(p string, fi fs.FileInfo, ld loaded) {
 	old, existed := l.articles.byPath[p]
 	old.body.release()
 	l.articles.set(p, a)
+	c.keep(p, st, ld.hash, parsed, &a)
 	c.changed = true
 	if existed {
 		l.log.Info("article updated", "file", p, "title", a.Title)
@@ -587,6 +610,11 @@ type scanFile struct {
 func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
 	l := c.l
 	files = slices.DeleteFunc(files, func(f scanFile) bool { return l.unchanged(f.rel, f.fi) })
+	if l.kept != nil && l.kept.loaded != nil {
+		files = slices.DeleteFunc(files, func(f scanFile) bool { return c.restore(f.rel, f.fi) })
+		// Only the first scan can use them: the records are as old as the start.
+		l.kept.loaded = nil
+	}
 	workers := l.workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -826,7 +854,13 @@ func (l *Library) keepBody(a Article) Article {
 // most of the old one is bodies since replaced. Articles handed out before
 // keep reading the old file, which closes when the last of them is gone.
 func (l *Library) compactBodies() {
-	fresh, err := newBodyFile(l.bodyDir)
+	var fresh *bodyFile
+	var err error
+	if l.kept != nil {
+		fresh, err = createKeptBodyFile(l.kept.prefix)
+	} else {
+		fresh, err = newBodyFile(l.bodyDir)
+	}
 	if err != nil {
 		l.log.Warn("cannot compact the article bodies", "reason", err)
 		return
@@ -843,12 +877,25 @@ func (l *Library) compactBodies() {
 		if err != nil {
 			l.log.Warn("cannot compact the article bodies", "reason", err)
 			_ = fresh.close()
+			if fresh.kept {
+				_ = os.Remove(fresh.f.Name())
+			}
 			return
 		}
 		moved[p] = a
 	}
+	if l.kept != nil {
+		if err := l.moveKept(fresh, moved); err != nil {
+			l.log.Warn("cannot save the parse cache after compacting the article bodies; the next start reads every file", "reason", err)
+		}
+	}
 	for p, a := range moved {
 		l.articles.set(p, a)
 	}
+	old := l.bodies
 	l.bodies = fresh
+	if old.kept {
+		// Articles handed out before keep reading it through their open file.
+		_ = os.Remove(old.f.Name())
+	}
 }

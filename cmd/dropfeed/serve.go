@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -132,8 +131,9 @@ func openSite(cfg *Config, base *url.URL, log *slog.Logger, opts feed.Options) (
 		MaxFileSize:    int64(cfg.MaxFileSize),
 		Logger:         log,
 		FollowSymlinks: cfg.FollowSymlinks,
-		// Beside the state: a disk the user chose, where /tmp may be memory.
-		BodyDir: filepath.Dir(cfg.State),
+		// Beside the state, which keeps what every file parsed to: a restart
+		// reads only the files changed meanwhile.
+		KeepBodies: cfg.State + ".bodies",
 	})
 	if err != nil {
 		st.Close()

@@ -26,6 +26,7 @@ var (
 	bucketFiles        = []byte("files")
 	bucketMeta         = []byte("meta")
 	bucketFingerprints = []byte("text-fingerprints")
+	bucketParsed       = []byte("parsed")
 	keyFeedID          = []byte("feed-id")
 )
 
@@ -49,7 +50,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketFiles, bucketMeta, bucketFingerprints} {
+		for _, b := range [][]byte{bucketFiles, bucketMeta, bucketFingerprints, bucketParsed} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -122,11 +123,25 @@ func (s *Store) SaveIdentities(put map[string]content.Identity, del []string) er
 
 // save writes values and removes del in bucket, in one transaction.
 func (s *Store) save(bucket []byte, values map[string][]byte, del []string) error {
-	if len(values) == 0 && len(del) == 0 {
+	return s.saveOrReplace(bucket, values, del, false)
+}
+
+// saveOrReplace is save that, with replace, first empties the bucket.
+func (s *Store) saveOrReplace(bucket []byte, values map[string][]byte, del []string, replace bool) error {
+	if len(values) == 0 && len(del) == 0 && !replace {
 		return nil
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)
+		if replace {
+			if err := tx.DeleteBucket(bucket); err != nil {
+				return err
+			}
+			var err error
+			if b, err = tx.CreateBucket(bucket); err != nil {
+				return err
+			}
+		}
 		for _, k := range del {
 			if err := b.Delete([]byte(k)); err != nil {
 				return err
@@ -208,4 +223,32 @@ func (s *Store) SaveFingerprints(put map[string][]content.Fingerprint, del []str
 		values[k] = v
 	}
 	return s.save(bucketFingerprints, values, del)
+}
+
+// LoadParsed returns the Library's parse cache records, by path (and the
+// record naming its body file). The store does not read them.
+func (s *Store) LoadParsed() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		// A state file written before the parse cache has no bucket, and
+		// one opened read-only cannot get it.
+		b := tx.Bucket(bucketParsed)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			out[string(k)] = slices.Clone(v) // v lives as long as the transaction
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load state %s: %w", s.path, err)
+	}
+	return out, nil
+}
+
+// SaveParsed writes put and removes del in one transaction; with clear,
+// every other record is removed too.
+func (s *Store) SaveParsed(put map[string][]byte, del []string, clear bool) error {
+	return s.saveOrReplace(bucketParsed, put, del, clear)
 }

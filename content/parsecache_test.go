@@ -1,0 +1,286 @@
+package content_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dropfeed/dropfeed/content"
+	"github.com/dropfeed/dropfeed/content/store"
+)
+
+// openKept opens a Library over dir whose state at state keeps the parse
+// cache, with its body files beside it.
+func openKept(t *testing.T, dir, state string, c *clock) lib {
+	t.Helper()
+	st, err := store.Open(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := content.OpenLibrary(dir, st, content.LibraryOptions{Now: c.now, KeepBodies: state + ".bodies"})
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	return lib{l, st, t}
+}
+
+// newsStory is a plain-text article saved from a news site: a banner, a
+// title, a caption, the story and an appeal, the banner and the appeal
+// the same in every story of the site.
+func newsStory(title string, paragraphs ...string) string {
+	return "THE HARBOUR LANTERN | Local news since 1911\n\n" + title + "\n\n" +
+		"Photo: the quay at dawn, by a staff photographer.\n\n" + strings.Join(paragraphs, "\n\n") +
+		"\n\nSupport independent local news. Become a member of the Harbour Lantern today.\n"
+}
+
+// writeCorpus writes one of each kind of file the cache must carry
+// exactly: front matter with a zoned date, tags, an author and a draft
+// flag; news-style plain text whose banner and appeal the folder learns;
+// HTML.
+func writeCacheCorpus(t *testing.T, dir string) {
+	t.Helper()
+	write(t, dir, "notes/zoned.md", "---\ntitle: Zoned\ndate: 2026-03-01T09:30:00+05:30\nupdated: 2026-03-02T10:00:00-03:00\n"+
+		"tags: [harbour, Night Shift]\nauthor: R. Osei\nlang: en-GB\n---\n\nThe *first* paragraph.\n\nA second one with a [link](https://example.com/x).\n")
+	write(t, dir, "notes/draft.md", "---\ntitle: Not yet\ndraft: true\n---\n\nHidden.\n")
+	write(t, dir, "notes/2026-02-14-dated.md", "# Dated by its name\n\nBody text.\n")
+	for i, title := range []string{"Ferry timetable changes", "Fish market reopens", "Lighthouse repainted", "Tide gauge replaced"} {
+		write(t, dir, fmt.Sprintf("news/story-%d.txt", i), newsStory(title,
+			fmt.Sprintf("%s: the story begins with its own opening sentence, long enough to be its summary.", title),
+			"Its second paragraph carries on with details about "+title+" and the town, as residents tell it."))
+	}
+	write(t, dir, "page.html", "<html><head><title>A page</title></head><body><h1>A page</h1><p>Some <b>HTML</b> text.</p></body></html>")
+}
+
+// parseFresh reads dir with a Library of a fresh state and no cache.
+func parseFresh(t *testing.T, dir string, c *clock) map[string]content.Article {
+	t.Helper()
+	fresh := openLib(t, dir, filepath.Join(t.TempDir(), "state.db"), c, 0)
+	defer fresh.close(t)
+	fresh.scan(t)
+	return fresh.byPath()
+}
+
+// sameParse reports how got and want differ in what the files say (ids,
+// slugs and first-seen dates belong to the state, not the file).
+func sameParse(t *testing.T, what string, got, want map[string]content.Article) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d articles, want %d", what, len(got), len(want))
+	}
+	for p, w := range want {
+		g, ok := got[p]
+		if !ok {
+			t.Errorf("%s: %s missing", what, p)
+			continue
+		}
+		g.ID, g.Slug, g.Hash, w.ID, w.Slug, w.Hash = "", "", "", "", "", ""
+		// "repeated in N files" counts the files known when the file was
+		// parsed, which depends on the order files were read in.
+		g.Dropped, w.Dropped = countless(g.Dropped), countless(w.Dropped)
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("%s: %s\n got %+v\nwant %+v", what, p, g, w)
+		}
+	}
+}
+
+var digits = regexp.MustCompile(`[0-9]+`)
+
+func countless(ds []content.Dropped) []content.Dropped {
+	out := slices.Clone(ds)
+	for i := range out {
+		out[i].Reason = digits.ReplaceAllString(out[i].Reason, "N")
+	}
+	return out
+}
+
+// A restart takes unchanged files from the parse cache, article for article
+// what parsing them gives, and reads what changed while it was stopped.
+func TestParseCacheRestart(t *testing.T) {
+	dir, state := t.TempDir(), filepath.Join(t.TempDir(), "state.db")
+	c := &clock{time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)}
+	writeCacheCorpus(t, dir)
+
+	l := openKept(t, dir, state, c)
+	l.scan(t)
+	before := l.byPath()
+	l.close(t)
+	sameParse(t, "first run", before, parseFresh(t, dir, c))
+
+	// While stopped: one file edited in place under the same size and
+	// mtime (what no scan can see, so proof that the cache was used), one
+	// edited for real, one removed, one added.
+	quiet := filepath.Join(dir, "notes", "2026-02-14-dated.md")
+	fi, err := os.Stat(quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "notes/2026-02-14-dated.md", "# Dated by its NAME\n\nBody TEXT.\n")
+	if err := os.Chtimes(quiet, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "news/story-1.txt", newsStory("Fish market reopens on Sunday",
+		"The market opens again with a new roof, long enough to be the summary of it.", "More details of the stalls, the fishmongers and the opening hours on Sundays."))
+	if err := os.Remove(filepath.Join(dir, "page.html")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "notes/new.md", md("New", "Written while stopped."))
+	c.t = c.t.Add(time.Hour)
+
+	l = openKept(t, dir, state, c)
+	defer l.close(t)
+	l.scan(t)
+	after := l.byPath()
+	if got := after["notes/2026-02-14-dated.md"].Title; got != "Dated by its name" {
+		t.Errorf("unchanged stat: title %q, want the cached %q", got, "Dated by its name")
+	}
+	for _, p := range []string{"notes/zoned.md", "notes/draft.md", "news/story-0.txt", "news/story-2.txt", "news/story-3.txt"} {
+		if !reflect.DeepEqual(after[p], before[p]) {
+			t.Errorf("%s differs after restart:\n got %+v\nwant %+v", p, after[p], before[p])
+		}
+	}
+	if got := after["news/story-1.txt"].Title; got != "Fish market reopens on Sunday" {
+		t.Errorf("edited while stopped: title %q", got)
+	}
+	if _, ok := after["page.html"]; ok {
+		t.Error("page.html was removed while stopped but is still an article")
+	}
+	if after["notes/new.md"].Title != "New" {
+		t.Errorf("added while stopped: %+v", after["notes/new.md"])
+	}
+	if got := after["news/story-0.txt"].Title; got != "Ferry timetable changes" {
+		t.Errorf("plain text from the cache: title %q, want the learned banner left out", got)
+	}
+}
+
+// Whatever is wrong with the cache, a restart publishes what parsing the
+// files gives: a record it cannot use is a miss.
+func TestParseCacheMisses(t *testing.T) {
+	bodyFiles := func(state string) []string {
+		names, _ := filepath.Glob(state + ".bodies.*")
+		return names
+	}
+	for _, tt := range []struct {
+		name   string
+		damage func(t *testing.T, dir, state string)
+	}{
+		{"body file truncated", func(t *testing.T, dir, state string) {
+			for _, n := range bodyFiles(state) {
+				if err := os.Truncate(n, 10); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+		{"body file removed", func(t *testing.T, dir, state string) {
+			for _, n := range bodyFiles(state) {
+				if err := os.Remove(n); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+		{"records garbled", func(t *testing.T, dir, state string) {
+			st, err := store.Open(state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			records, err := st.LoadParsed()
+			if err != nil {
+				t.Fatal(err)
+			}
+			put := map[string][]byte{}
+			for p, r := range records {
+				if !strings.HasPrefix(p, "\x00") {
+					put[p] = r[:len(r)/2]
+				}
+			}
+			if err := st.SaveParsed(put, nil, false); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"boilerplate learned while stopped", func(t *testing.T, dir, state string) {
+			// A fifth and sixth story make the caption boilerplate too.
+			for i := 4; i < 6; i++ {
+				title := []string{"Gulls nest on the pier", "Choir sings at the chapel"}[i-4]
+				write(t, dir, fmt.Sprintf("news/story-%d.txt", i), newsStory(title,
+					title+" opens with a sentence of its own, long enough to be a summary.",
+					"And a second paragraph about "+title+" and the weather over the bay this week."))
+			}
+		}},
+		{"boilerplate forgotten while stopped", func(t *testing.T, dir, state string) {
+			for i := 1; i < 4; i++ {
+				if err := os.Remove(filepath.Join(dir, fmt.Sprintf("news/story-%d.txt", i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, state := t.TempDir(), filepath.Join(t.TempDir(), "state.db")
+			c := &clock{time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)}
+			writeCacheCorpus(t, dir)
+			l := openKept(t, dir, state, c)
+			l.scan(t)
+			l.close(t)
+			tt.damage(t, dir, state)
+
+			l = openKept(t, dir, state, c)
+			defer l.close(t)
+			l.scan(t)
+			sameParse(t, "restart", l.byPath(), parseFresh(t, dir, c))
+			if n := len(bodyFiles(state)); n != 1 {
+				t.Errorf("%d body files beside the state, want 1", n)
+			}
+		})
+	}
+}
+
+// Compacting the body file moves the cache records with the bodies, and
+// leaves one body file behind.
+func TestParseCacheAfterCompaction(t *testing.T) {
+	dir, state := t.TempDir(), filepath.Join(t.TempDir(), "state.db")
+	c := &clock{time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)}
+	writeCacheCorpus(t, dir)
+	l := openKept(t, dir, state, c)
+	l.scan(t)
+	content.SetBodyWaste(l.Library, 2_000)
+	filler := strings.Repeat("Words of an often edited article. ", 30)
+	for n := range 20 {
+		write(t, dir, "notes/often.md", md("Often", fmt.Sprintf("Version %d. %s", n, filler)))
+		c.t = c.t.Add(time.Minute)
+		l.apply(t, "notes/often.md")
+	}
+	before := l.byPath()
+	l.close(t)
+	names, _ := filepath.Glob(state + ".bodies.*")
+	if len(names) != 1 {
+		t.Fatalf("body files %v, want one", names)
+	}
+	if fi, err := os.Stat(names[0]); err != nil || fi.Size() > 20*int64(len(filler)) {
+		t.Errorf("body file %v: not compacted (%v)", fi.Size(), err)
+	}
+
+	// The quiet in-place edit proves the restart used the moved records.
+	quiet := filepath.Join(dir, "notes", "zoned.md")
+	fi, err := os.Stat(quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(quiet)
+	write(t, dir, "notes/zoned.md", strings.Replace(string(data), "title: Zoned", "title: ZONED", 1))
+	if err := os.Chtimes(quiet, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	l = openKept(t, dir, state, c)
+	defer l.close(t)
+	l.scan(t)
+	if !reflect.DeepEqual(l.byPath(), before) {
+		t.Errorf("after compaction and restart the articles differ:\n got %+v\nwant %+v", l.byPath(), before)
+	}
+}

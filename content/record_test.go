@@ -1,0 +1,51 @@
+package content
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+// A parse cache record reads back as written, zones and all, and any
+// shorter or longer bytes are an error, never a wrong entry.
+func TestCacheEntryRoundTrip(t *testing.T) {
+	zone := time.FixedZone("", 5*3600+30*60)
+	for _, e := range []cacheEntry{
+		{},
+		{
+			stat: fileStat{size: 5120, mod: 1_767_225_600_123_456_789, key: fileKey{dev: 2049, ino: 1 << 40}},
+			hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+			body: bodyRef{off: 1 << 33, n: 4096},
+			parsed: Parsed{
+				Title: "Ferry timetable changes", Summary: "The ferry…", Author: "R. Osei", Language: "en-GB",
+				ID: "tag:example.com,2026:ferry", Date: time.Date(2026, 3, 1, 9, 30, 0, 0, zone),
+				Updated: time.Date(2026, 3, 2, 10, 0, 0, 5, time.UTC), Draft: true,
+				Tags: []string{"harbour", "Night Shift"}, Warnings: []string{"decoded as Windows-1252"},
+				Dropped: []Dropped{{Text: "THE HARBOUR LANTERN", Reason: "repeated in 4 files of this folder"}},
+			},
+			applied: []Fingerprint{1, 1 << 63},
+		},
+	} {
+		raw := e.encode()
+		got, err := decodeEntry(raw)
+		if err != nil {
+			t.Fatalf("decode: %v", err)
+		}
+		// Times compare by instant and offset: the zone's name is not kept.
+		for _, tm := range []*time.Time{&e.parsed.Date, &e.parsed.Updated, &got.parsed.Date, &got.parsed.Updated} {
+			_, off := tm.Zone()
+			*tm = tm.In(time.FixedZone("", off))
+		}
+		if !reflect.DeepEqual(got, e) {
+			t.Errorf("round trip:\n got %+v\nwant %+v", got, e)
+		}
+		for n := range len(raw) {
+			if _, err := decodeEntry(raw[:n]); err == nil {
+				t.Errorf("%d of %d bytes decoded without error", n, len(raw))
+			}
+		}
+		if _, err := decodeEntry(append(raw, 0)); err == nil {
+			t.Error("a record with a trailing byte decoded without error")
+		}
+	}
+}
