@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"sync"
 	"testing"
 
 	"github.com/dropfeed/dropfeed/content"
@@ -44,20 +45,31 @@ func openPipeline(b *testing.B, n int) (string, *content.Library, *feed.Handler)
 
 func newPipeline(b *testing.B, dir string) (*content.Library, *feed.Handler) {
 	b.Helper()
-	st, err := store.Open(filepath.Join(b.TempDir(), "state.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	lib, err := content.OpenLibrary(dir, st, content.LibraryOptions{Logger: quiet})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { lib.Close() })
-	base, _ := url.Parse("http://127.0.0.1/")
-	h := feed.NewHandler(feed.Site{Title: "bench", BaseURL: base}, feed.Options{Logger: quiet})
+	lib, h, _ := openState(b, dir, filepath.Join(b.TempDir(), "state.db"))
 	return lib, h
+}
+
+// openState opens a Library and Handler over dir with the state file at
+// state, keeping the parse cache as dropfeed serve does. close closes the
+// Library and the state, for a restart.
+func openState(b *testing.B, dir, state string) (lib *content.Library, h *feed.Handler, close func()) {
+	b.Helper()
+	st, err := store.Open(state)
+	if err != nil {
+		b.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	lib, err = content.OpenLibrary(dir, st, content.LibraryOptions{Logger: quiet, KeepBodies: state + ".bodies"})
+	if err != nil {
+		st.Close()
+		b.Fatal(err)
+	}
+	close = sync.OnceFunc(func() { lib.Close(); st.Close() })
+	b.Cleanup(close)
+	base, _ := url.Parse("http://127.0.0.1/")
+	h = feed.NewHandler(feed.Site{Title: "bench", BaseURL: base}, feed.Options{Logger: quiet})
+	b.Cleanup(func() { h.Close() })
+	return lib, h, close
 }
 
 // BenchmarkStart measures the first scan and render of a whole folder.
@@ -80,6 +92,39 @@ func BenchmarkStart(b *testing.B) {
 						b.Fatal(err)
 					}
 				})
+			}
+		})
+	}
+}
+
+// BenchmarkRestart measures a start over a folder dropfeed has read
+// before, with its state and parse cache.
+func BenchmarkRestart(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			dir, state := b.TempDir(), filepath.Join(b.TempDir(), "state.db")
+			if _, err := writeCorpus(dir, n, 1); err != nil {
+				b.Fatal(err)
+			}
+			lib, h, close := openState(b, dir, state)
+			if _, err := lib.Scan(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			close()
+			for b.Loop() {
+				// Opening counts: it loads the identities and the cache.
+				pprof.Do(context.Background(), pprof.Labels("phase", "start"), func(ctx context.Context) {
+					lib, h, close = openState(b, dir, state)
+					if _, err := lib.Scan(ctx); err != nil {
+						b.Fatal(err)
+					}
+					if err := h.Update(lib.Articles()); err != nil {
+						b.Fatal(err)
+					}
+				})
+				b.StopTimer()
+				close()
+				b.StartTimer()
 			}
 		})
 	}
