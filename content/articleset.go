@@ -17,8 +17,12 @@ type articleSet struct {
 	byPath map[string]Article // read it directly; change it with set and del
 	sorted []Article          // in FeedOrder as of the last call of list; never changed once returned
 	dirty  map[string]Article // by path changed since: the article sorted holds for it, or none (zero)
-	idUse  map[string]int     // articles per id
-	dups   int                // ids used by more than one article
+	// Over rebuildOver changes list sorts everything anew, so which
+	// changed is no longer recorded: a first scan would copy every
+	// article into dirty.
+	overflow bool
+	idUse    map[string]int // articles per id
+	dups     int            // ids used by more than one article
 }
 
 func newArticleSet() articleSet {
@@ -40,8 +44,23 @@ func FeedOrder(a, b *Article) int {
 
 // touch records p as changed, remembering what sorted holds for it.
 func (s *articleSet) touch(p string) {
+	if s.overflow {
+		return
+	}
 	if _, ok := s.dirty[p]; !ok {
 		s.dirty[p] = s.byPath[p]
+		if len(s.dirty) > rebuildOver {
+			s.overflow = true
+			clear(s.dirty)
+		}
+	}
+}
+
+// reserve makes room for n articles in an empty set, so that a first
+// scan does not grow the map over and over.
+func (s *articleSet) reserve(n int) {
+	if len(s.byPath) == 0 {
+		s.byPath = make(map[string]Article, n)
 	}
 }
 
@@ -84,12 +103,12 @@ const rebuildOver = 64
 // list returns the articles in FeedOrder. The slice is shared by every
 // caller until the next change, which makes a new one: no one may change it.
 func (s *articleSet) list() []Article {
-	if len(s.dirty) == 0 {
+	if s.overflow {
+		s.sorted = sortedArticles(slices.AppendSeq(make([]Article, 0, len(s.byPath)), maps.Values(s.byPath)))
+		s.overflow = false
 		return s.sorted
 	}
-	if len(s.dirty) > rebuildOver {
-		s.sorted = sortedArticles(slices.AppendSeq(make([]Article, 0, len(s.byPath)), maps.Values(s.byPath)))
-		clear(s.dirty)
+	if len(s.dirty) == 0 {
 		return s.sorted
 	}
 	s.sorted = s.merged()

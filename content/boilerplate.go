@@ -257,22 +257,12 @@ type learning struct {
 	del    map[string]bool
 }
 
-// openLearning loads the fingerprints kept in store, if it keeps any,
-// dropping those of paths that no longer have a live identity (a crash
-// between the two writes of a batch can leave them behind).
-func openLearning(store IdentityStore, ids map[string]Identity) (*learning, error) {
-	lr := &learning{applied: map[string][]Fingerprint{}}
+// openLearning learns from the fingerprints files that bs (nil for none)
+// kept, dropping those of paths that no longer have a live identity (a
+// crash between the two writes of a batch can leave them behind).
+func openLearning(bs BoilerplateStore, files map[string][]Fingerprint, ids map[string]Identity) *learning {
+	lr := &learning{applied: make(map[string][]Fingerprint, len(files)), store: bs}
 	lr.reset()
-	bs, ok := store.(BoilerplateStore)
-	if !ok {
-		lr.set = NewLearned(nil)
-		return lr, nil
-	}
-	lr.store = bs
-	files, err := bs.LoadFingerprints()
-	if err != nil {
-		return nil, fmt.Errorf("load learned boilerplate: %w", err)
-	}
 	for p := range files {
 		if id, ok := ids[p]; !ok || !id.Deleted.IsZero() {
 			delete(files, p)
@@ -280,7 +270,7 @@ func openLearning(store IdentityStore, ids map[string]Identity) (*learning, erro
 		}
 	}
 	lr.set = NewLearned(files)
-	return lr, nil
+	return lr
 }
 
 func (lr *learning) reset() {

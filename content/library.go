@@ -107,8 +107,33 @@ func statOf(fi fs.FileInfo) fileStat {
 
 // OpenLibrary prepares a Library for the folder dir. Call Scan to read it.
 func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library, error) {
-	ids, err := store.LoadIdentities()
-	if err != nil {
+	// The store's three kinds of record are read at once: at 100,000
+	// articles each takes a good part of a second.
+	var (
+		ids                map[string]Identity
+		fingerprints       map[string][]Fingerprint
+		records            map[string][]byte
+		idErr, fpErr, rErr error
+		wg                 sync.WaitGroup
+	)
+	wg.Go(func() { ids, idErr = store.LoadIdentities() })
+	bs, learns := store.(BoilerplateStore)
+	if learns {
+		wg.Go(func() { fingerprints, fpErr = bs.LoadFingerprints() })
+	}
+	ps, caches := store.(ParsedStore)
+	caches = caches && opts.KeepBodies != ""
+	if caches {
+		wg.Go(func() { records, rErr = ps.LoadParsed() })
+	}
+	wg.Wait()
+	if fpErr != nil {
+		fpErr = fmt.Errorf("load learned boilerplate: %w", fpErr)
+	}
+	if rErr != nil {
+		rErr = fmt.Errorf("load parse cache: %w", rErr)
+	}
+	if err := errors.Join(idErr, fpErr, rErr); err != nil {
 		return nil, err
 	}
 	l := &Library{
@@ -118,7 +143,7 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 		maxSize:  opts.MaxFileSize,
 		now:      opts.Now,
 		ids:      ids,
-		slugs:    map[string]string{},
+		slugs:    make(map[string]string, len(ids)),
 		articles: newArticleSet(),
 		problems: map[string]string{},
 		stats:    map[string]fileStat{},
@@ -133,12 +158,11 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 		l.now = time.Now
 	}
 	l.walk = newWalker(dir, opts.FollowSymlinks, l.log)
-	if l.learned, err = openLearning(store, ids); err != nil {
-		return nil, err
-	}
+	l.learned = openLearning(bs, fingerprints, ids)
 	l.bodyDir, l.bodyWaste = opts.BodyDir, defaultBodyWaste
-	if ps, ok := store.(ParsedStore); ok && opts.KeepBodies != "" {
-		l.kept, l.bodies, err = openKeptCache(ps, opts.KeepBodies)
+	var err error
+	if caches {
+		l.kept, l.bodies, err = openKeptCache(ps, opts.KeepBodies, records)
 	} else {
 		l.bodies, err = newBodyFile(l.bodyDir)
 	}
@@ -173,7 +197,9 @@ func (l *Library) Close() error {
 // was and listed by Unsettled, for the caller to apply once it settles.
 // It reports whether any article changed.
 func (l *Library) Scan(ctx context.Context) (bool, error) {
-	present := map[string]fs.FileInfo{}
+	// Sized for what the state knew, so that a first scan after a restart
+	// does not grow the maps step by step.
+	present := make(map[string]fs.FileInfo, len(l.ids))
 	err := l.walk.walk(l.dir, func(p string, fi fs.FileInfo) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -189,6 +215,10 @@ func (l *Library) Scan(ctx context.Context) (bool, error) {
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if len(l.stats) == 0 {
+		l.stats = make(map[string]fileStat, len(present))
+		l.articles.reserve(len(present))
+	}
 	tx := l.begin()
 	for p := range l.articles.byPath {
 		if _, ok := present[p]; !ok {
@@ -419,6 +449,9 @@ type change struct {
 	kept     map[string]cacheEntry // parse cache records to save (parsecache.go)
 	unkept   []string              // and to remove
 	restored int                   // articles a scan took from the parse cache
+	// boilerplate memoizes each folder's boilerplate while a scan restores
+	// articles, which changes no fingerprint.
+	boilerplate map[string]map[Fingerprint]bool
 }
 
 func (l *Library) begin() *change {

@@ -62,14 +62,12 @@ type keptCache struct {
 	stale  bool              // records in the store point into another file: clear them at the next save
 }
 
-// openKeptCache loads the parse cache and opens the body file it points
-// into, or starts a new one. Records it cannot use are misses, never errors.
-func openKeptCache(ps ParsedStore, prefix string) (*keptCache, *bodyFile, error) {
+// openKeptCache takes the parse cache records ps kept and opens the body
+// file they point into, or starts a new one. Records it cannot use are
+// misses, never errors.
+func openKeptCache(ps ParsedStore, prefix string, records map[string][]byte) (*keptCache, *bodyFile, error) {
 	kc := &keptCache{store: ps, prefix: prefix}
-	records, err := ps.LoadParsed()
-	if err != nil {
-		return nil, nil, fmt.Errorf("load parse cache: %w", err)
-	}
+	var err error
 	name := string(records[bodyFileKey])
 	delete(records, bodyFileKey)
 	var bodies *bodyFile
@@ -125,8 +123,7 @@ func (c *change) restore(p string, fi fs.FileInfo) bool {
 	if !known || !id.Deleted.IsZero() || id.Hash != e.hash {
 		return false
 	}
-	lr := l.learned
-	if !slices.Equal(e.applied, lr.boilerplateIn(path.Dir(p), lr.set.files[p])) {
+	if !slices.Equal(e.applied, c.boilerplateOf(p)) {
 		return false
 	}
 	ref, ok := l.bodies.adopt(e.body.off, e.body.n)
@@ -137,10 +134,38 @@ func (c *change) restore(p string, fi fs.FileInfo) bool {
 	a := build(p, c.identity(p, e.hash), e.parsed)
 	a.body = ref
 	l.articles.set(p, a)
-	lr.applied[p] = e.applied
+	l.learned.applied[p] = e.applied
 	c.changed = true
 	c.restored++
 	return true
+}
+
+// boilerplateOf returns the fingerprints of p that are boilerplate in its
+// folder now, as boilerplateIn does, from a set of each folder's
+// boilerplate made once per scan: a lookup in it is cheaper than in the
+// folder's counts of every paragraph.
+func (c *change) boilerplateOf(p string) []Fingerprint {
+	lr := c.l.learned
+	fps := lr.set.files[p]
+	if len(fps) == 0 {
+		return nil
+	}
+	dir := path.Dir(p)
+	if c.boilerplate == nil {
+		c.boilerplate = map[string]map[Fingerprint]bool{}
+	}
+	set, ok := c.boilerplate[dir]
+	if !ok {
+		set = lr.set.boilerplateSet(dir)
+		c.boilerplate[dir] = set
+	}
+	var out []Fingerprint
+	for _, fp := range fps {
+		if set[fp] {
+			out = append(out, fp)
+		}
+	}
+	return out
 }
 
 // keep queues the record of the article just stored for p; commit saves

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // walker walks a content folder the way every part of this package must
@@ -75,7 +77,8 @@ func (w *walker) walkDir(dir string, fi fs.FileInfo, seen map[string]bool, fn fu
 			w.log.Warn("cannot read folder", "dir", dir, "reason", err)
 		}
 	}
-	for _, e := range entries {
+	infos := w.statAll(dir, entries)
+	for i, e := range entries {
 		if strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
@@ -90,12 +93,9 @@ func (w *walker) walkDir(dir string, fi fs.FileInfo, seen map[string]bool, fn fu
 			}
 			continue
 		}
-		if e.Type()&fs.ModeSymlink == 0 && !IsArticleFile(e.Name()) {
-			continue
-		}
-		info, err := w.stat(p)
-		if err != nil {
-			continue // gone, dangling or not followed
+		info := infos[i]
+		if info == nil {
+			continue // not an article, gone, dangling or not followed
 		}
 		switch {
 		case info.IsDir():
@@ -109,6 +109,40 @@ func (w *walker) walkDir(dir string, fi fs.FileInfo, seen map[string]bool, fn fu
 		}
 	}
 	return nil
+}
+
+// statAll returns the info of each entry of dir that may be an article
+// file (nil for the others, and for those gone, dangling or not followed),
+// on every core: a folder of 100,000 articles is 100,000 lstat calls.
+func (w *walker) statAll(dir string, entries []fs.DirEntry) []fs.FileInfo {
+	infos := make([]fs.FileInfo, len(entries))
+	stat := func(i int) {
+		e := entries[i]
+		if strings.HasPrefix(e.Name(), ".") || e.IsDir() || e.Type()&fs.ModeSymlink == 0 && !IsArticleFile(e.Name()) {
+			return
+		}
+		if info, err := w.stat(filepath.Join(dir, e.Name())); err == nil {
+			infos[i] = info
+		}
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if workers == 1 || len(entries) < 256 {
+		for i := range entries {
+			stat(i)
+		}
+		return infos
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(entries); i = int(next.Add(1)) - 1 {
+				stat(i)
+			}
+		})
+	}
+	wg.Wait()
+	return infos
 }
 
 // stat returns the info of the file at abs, following a symlink only as the
