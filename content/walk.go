@@ -42,6 +42,21 @@ var errSkipLink = errors.New("symlink not followed")
 // reported before what they hold; fn returning filepath.SkipDir for a folder
 // skips it. Only an error for start itself, or one fn returns, ends the walk.
 func (w *walker) walk(start string, fn func(abs string, fi fs.FileInfo) error) error {
+	return w.walkFrom(start, true, fn)
+}
+
+// walkFolders is walk reporting folders only: what it leaves out, it
+// need not stat.
+func (w *walker) walkFolders(start string, fn func(abs string, fi fs.FileInfo) error) error {
+	return w.walkFrom(start, false, func(abs string, fi fs.FileInfo) error {
+		if !fi.IsDir() {
+			return nil // start itself was a file
+		}
+		return fn(abs, fi)
+	})
+}
+
+func (w *walker) walkFrom(start string, files bool, fn func(abs string, fi fs.FileInfo) error) error {
 	fi, err := os.Stat(start)
 	if err != nil {
 		return err
@@ -53,10 +68,10 @@ func (w *walker) walk(start string, fn func(abs string, fi fs.FileInfo) error) e
 	if w.follow {
 		seen = map[string]bool{}
 	}
-	return w.walkDir(start, fi, seen, fn)
+	return w.walkDir(start, fi, seen, files, fn)
 }
 
-func (w *walker) walkDir(dir string, fi fs.FileInfo, seen map[string]bool, fn func(string, fs.FileInfo) error) error {
+func (w *walker) walkDir(dir string, fi fs.FileInfo, seen map[string]bool, files bool, fn func(string, fs.FileInfo) error) error {
 	if seen != nil {
 		// Only followed symlinks can make a loop, so only then is this needed.
 		id := w.realID(dir, fi)
@@ -77,7 +92,7 @@ func (w *walker) walkDir(dir string, fi fs.FileInfo, seen map[string]bool, fn fu
 			w.log.Warn("cannot read folder", "dir", dir, "reason", err)
 		}
 	}
-	infos := w.statAll(dir, entries)
+	infos := w.statAll(dir, entries, files)
 	for i, e := range entries {
 		if strings.HasPrefix(e.Name(), ".") {
 			continue
@@ -88,7 +103,7 @@ func (w *walker) walkDir(dir string, fi fs.FileInfo, seen map[string]bool, fn fu
 			if err != nil {
 				continue // gone since ReadDir
 			}
-			if err := w.walkDir(p, sub, seen, fn); err != nil {
+			if err := w.walkDir(p, sub, seen, files, fn); err != nil {
 				return err
 			}
 			continue
@@ -99,10 +114,10 @@ func (w *walker) walkDir(dir string, fi fs.FileInfo, seen map[string]bool, fn fu
 		}
 		switch {
 		case info.IsDir():
-			if err := w.walkDir(p, info, seen, fn); err != nil {
+			if err := w.walkDir(p, info, seen, files, fn); err != nil {
 				return err
 			}
-		case info.Mode().IsRegular() && IsArticleFile(e.Name()):
+		case files && info.Mode().IsRegular() && IsArticleFile(e.Name()):
 			if err := fn(p, info); err != nil && !errors.Is(err, filepath.SkipDir) {
 				return err
 			}
@@ -112,13 +127,14 @@ func (w *walker) walkDir(dir string, fi fs.FileInfo, seen map[string]bool, fn fu
 }
 
 // statAll returns the info of each entry of dir that may be an article
-// file (nil for the others, and for those gone, dangling or not followed),
-// on every core: a folder of 100,000 articles is 100,000 lstat calls.
-func (w *walker) statAll(dir string, entries []fs.DirEntry) []fs.FileInfo {
+// file, or with files unset only of symlinks, which may lead to folders
+// (nil for the others, and for those gone, dangling or not followed), on
+// every core: a folder of 100,000 articles is 100,000 lstat calls.
+func (w *walker) statAll(dir string, entries []fs.DirEntry, files bool) []fs.FileInfo {
 	infos := make([]fs.FileInfo, len(entries))
 	stat := func(i int) {
 		e := entries[i]
-		if strings.HasPrefix(e.Name(), ".") || e.IsDir() || e.Type()&fs.ModeSymlink == 0 && !IsArticleFile(e.Name()) {
+		if strings.HasPrefix(e.Name(), ".") || e.IsDir() || e.Type()&fs.ModeSymlink == 0 && (!files || !IsArticleFile(e.Name())) {
 			return
 		}
 		if info, err := w.stat(filepath.Join(dir, e.Name())); err == nil {

@@ -566,7 +566,11 @@ func (n *notifier) failed(err error) {
 // reports every article file found, for folders that appear after start.
 func (n *notifier) addTree(root string, report bool) error {
 	w := n.w
-	return w.walk.walk(root, func(p string, fi fs.FileInfo) error {
+	walk := w.walk.walkFolders // at start, without a stat of every file
+	if report {
+		walk = w.walk.walk
+	}
+	return walk(root, func(p string, fi fs.FileInfo) error {
 		if !fi.IsDir() {
 			if rel, ok := w.relative(p); ok && report {
 				w.pend.add(rel)
