@@ -257,19 +257,18 @@ type learning struct {
 	del    map[string]bool
 }
 
-// openLearning learns from the fingerprints files that bs (nil for none)
-// kept, dropping those of paths that no longer have a live identity (a
+// openLearning takes what set learned from the fingerprints bs (nil for
+// none) kept, less those of paths that no longer have a live identity (a
 // crash between the two writes of a batch can leave them behind).
-func openLearning(bs BoilerplateStore, files map[string][]Fingerprint, ids map[string]Identity) *learning {
-	lr := &learning{applied: make(map[string][]Fingerprint, len(files)), store: bs}
+func openLearning(bs BoilerplateStore, set *Learned, ids map[string]Identity) *learning {
+	lr := &learning{applied: make(map[string][]Fingerprint, len(set.files)), store: bs, set: set}
 	lr.reset()
-	for p := range files {
+	for p := range set.files {
 		if id, ok := ids[p]; !ok || !id.Deleted.IsZero() {
-			delete(files, p)
+			set.remove(p)
 			lr.del[p] = true
 		}
 	}
-	lr.set = NewLearned(files)
 	return lr
 }
 

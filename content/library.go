@@ -107,11 +107,12 @@ func statOf(fi fs.FileInfo) fileStat {
 
 // OpenLibrary prepares a Library for the folder dir. Call Scan to read it.
 func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library, error) {
-	// The store's three kinds of record are read at once: at 100,000
-	// articles each takes a good part of a second.
+	// The store's three kinds of record are read, and the boilerplate
+	// learned, at once: at 100,000 articles each takes a good part of a
+	// second.
 	var (
 		ids                map[string]Identity
-		fingerprints       map[string][]Fingerprint
+		learned            = NewLearned(nil)
 		records            map[string][]byte
 		idErr, fpErr, rErr error
 		wg                 sync.WaitGroup
@@ -119,7 +120,12 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 	wg.Go(func() { ids, idErr = store.LoadIdentities() })
 	bs, learns := store.(BoilerplateStore)
 	if learns {
-		wg.Go(func() { fingerprints, fpErr = bs.LoadFingerprints() })
+		wg.Go(func() {
+			var files map[string][]Fingerprint
+			if files, fpErr = bs.LoadFingerprints(); fpErr == nil {
+				learned = NewLearned(files)
+			}
+		})
 	}
 	ps, caches := store.(ParsedStore)
 	caches = caches && opts.KeepBodies != ""
@@ -158,11 +164,11 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 		l.now = time.Now
 	}
 	l.walk = newWalker(dir, opts.FollowSymlinks, l.log)
-	l.learned = openLearning(bs, fingerprints, ids)
+	l.learned = openLearning(bs, learned, ids)
 	l.bodyDir, l.bodyWaste = opts.BodyDir, defaultBodyWaste
 	var err error
 	if caches {
-		l.kept, l.bodies, err = openKeptCache(ps, opts.KeepBodies, records)
+		l.kept, l.bodies, err = openKeptCache(ps, opts.KeepBodies, records, l.log)
 	} else {
 		l.bodies, err = newBodyFile(l.bodyDir)
 	}
@@ -183,11 +189,16 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 // Dir returns the content folder.
 func (l *Library) Dir() string { return l.dir }
 
-// Close releases the file that holds the articles' bodies. Articles
-// returned before cannot load their HTML afterwards.
+// Close saves the parse cache records still queued and releases the file
+// that holds the articles' bodies. Articles returned before cannot load
+// their HTML afterwards.
 func (l *Library) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.kept != nil {
+		l.kept.close() // the queued parse cache records are saved first
+		l.kept = nil
+	}
 	return l.bodies.close()
 }
 
@@ -462,7 +473,8 @@ func (c *change) commit() error {
 	if err := c.l.store.SaveIdentities(c.put, c.del); err != nil {
 		return err
 	}
-	err := errors.Join(c.settleBoilerplate(), c.saveKept())
+	err := c.settleBoilerplate()
+	c.saveKept()
 	if c.l.bodies.wasteful(c.l.bodyWaste) {
 		c.l.compactBodies()
 	}
@@ -899,10 +911,12 @@ func (l *Library) compactBodies() {
 		return
 	}
 	moved := make(map[string]Article, len(l.articles.byPath))
+	was := make(map[string]bodyRef, len(l.articles.byPath))
 	for p, a := range l.articles.byPath {
 		if a.body.file == nil {
 			continue
 		}
+		was[p] = a.body
 		html, err := a.LoadHTML()
 		if err == nil {
 			a.body, err = fresh.put(html)
@@ -918,17 +932,10 @@ func (l *Library) compactBodies() {
 		moved[p] = a
 	}
 	if l.kept != nil {
-		if err := l.moveKept(fresh, moved); err != nil {
-			l.log.Warn("cannot save the parse cache after compacting the article bodies; the next start reads every file", "reason", err)
-		}
+		l.moveKept(l.bodies, fresh, was, moved)
 	}
 	for p, a := range moved {
 		l.articles.set(p, a)
 	}
-	old := l.bodies
 	l.bodies = fresh
-	if old.kept {
-		// Articles handed out before keep reading it through their open file.
-		_ = os.Remove(old.f.Name())
-	}
 }

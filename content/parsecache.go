@@ -3,8 +3,8 @@ package content
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -25,6 +25,10 @@ import (
 // boilerplate the folder has learned, and a body inside the body file.
 // Bodies are appended and made durable before the records that point at
 // them, so a crash leaves records that are either usable or misses.
+//
+// Records are saved by one goroutine, in the order changes made them, off
+// the path from a change to the feed: the first scan's 100,000 records
+// take seconds to commit, and a record saved late is only a slower start.
 
 // ParsedStore keeps parse cache records by path across restarts. package
 // store implements it; a Library uses it when its IdentityStore implements
@@ -59,14 +63,41 @@ type keptCache struct {
 	store  ParsedStore
 	prefix string            // body files are prefix.<random>
 	loaded map[string][]byte // records read at open, until the first scan has used them
-	stale  bool              // records in the store point into another file: clear them at the next save
+	log    *slog.Logger
+
+	saves chan func() error // run in order by the saver goroutine
+	done  chan struct{}     // closed when the saver has run every save
+	// stale, owned by the saver: records in the store point into another
+	// body file, so the next save clears them.
+	stale bool
+}
+
+// saveQueue is how many changes' records may wait for the saver before a
+// change waits for it.
+const saveQueue = 64
+
+// saver runs the queued saves; a failure costs a slower start, so it is
+// logged, not returned.
+func (kc *keptCache) saver() {
+	defer close(kc.done)
+	for save := range kc.saves {
+		if err := save(); err != nil {
+			kc.log.Warn("cannot save the parse cache; the next start reads the files it leaves out", "reason", err)
+		}
+	}
+}
+
+// close waits for the queued saves.
+func (kc *keptCache) close() {
+	close(kc.saves)
+	<-kc.done
 }
 
 // openKeptCache takes the parse cache records ps kept and opens the body
 // file they point into, or starts a new one. Records it cannot use are
 // misses, never errors.
-func openKeptCache(ps ParsedStore, prefix string, records map[string][]byte) (*keptCache, *bodyFile, error) {
-	kc := &keptCache{store: ps, prefix: prefix}
+func openKeptCache(ps ParsedStore, prefix string, records map[string][]byte, log *slog.Logger) (*keptCache, *bodyFile, error) {
+	kc := &keptCache{store: ps, prefix: prefix, log: log, saves: make(chan func() error, saveQueue), done: make(chan struct{})}
 	var err error
 	name := string(records[bodyFileKey])
 	delete(records, bodyFileKey)
@@ -82,6 +113,7 @@ func openKeptCache(ps ParsedStore, prefix string, records map[string][]byte) (*k
 	}
 	kc.loaded = records
 	removeOtherBodyFiles(prefix, bodies.f.Name())
+	go kc.saver()
 	return kc, bodies, nil
 }
 
@@ -194,62 +226,70 @@ func (c *change) unkeep(p string) {
 	c.unkept = append(c.unkept, p)
 }
 
-// saveKept makes the bodies durable, then saves the change's records.
-// A record that fails to be saved is a miss at the next start.
-func (c *change) saveKept() error {
+// saveKept queues the change's records for the saver, which makes the
+// bodies durable and then saves them. A record that fails to be saved is
+// a miss at the next start.
+func (c *change) saveKept() {
 	l := c.l
 	kc := l.kept
-	if kc == nil || len(c.kept) == 0 && len(c.unkept) == 0 && !kc.stale {
-		return nil
-	}
-	if err := l.bodies.sync(); err != nil {
-		return fmt.Errorf("save parse cache: %w", err)
+	if kc == nil || len(c.kept) == 0 && len(c.unkept) == 0 {
+		return
 	}
 	put := make(map[string][]byte, len(c.kept)+1)
 	for p, e := range c.kept {
 		e.applied = l.learned.applied[p]
 		put[p] = e.encode()
 	}
-	put[bodyFileKey] = []byte(filepath.Base(l.bodies.f.Name()))
-	if err := kc.store.SaveParsed(put, c.unkept, kc.stale); err != nil {
-		return fmt.Errorf("save parse cache: %w", err)
+	bodies, del := l.bodies, c.unkept
+	put[bodyFileKey] = []byte(filepath.Base(bodies.f.Name()))
+	kc.saves <- func() error {
+		if err := bodies.sync(); err != nil {
+			return err
+		}
+		if err := kc.store.SaveParsed(put, del, kc.stale); err != nil {
+			return err
+		}
+		kc.stale = false
+		return nil
 	}
-	kc.stale = false
-	return nil
 }
 
-// moveKept rewrites every record to point into the compacted body file
-// fresh, where moved says each path's body went; records of other bodies
-// are dropped. Until it succeeds the records are stale.
-func (l *Library) moveKept(fresh *bodyFile, moved map[string]Article) error {
+// moveKept queues the rewrite of every record to point into the
+// compacted body file fresh, where moved says each path's body went
+// (from where was says it lay); records of other bodies are dropped.
+// Once that is saved the old body file is removed.
+func (l *Library) moveKept(old, fresh *bodyFile, was map[string]bodyRef, moved map[string]Article) {
 	kc := l.kept
-	kc.stale = true
-	if err := fresh.sync(); err != nil {
-		return err
-	}
-	records, err := kc.store.LoadParsed()
-	if err != nil {
-		return err
-	}
-	put := make(map[string][]byte, len(moved)+1)
-	for p, raw := range records {
-		a, ok := moved[p]
-		if !ok {
-			continue
+	kc.saves <- func() error {
+		kc.stale = true
+		if err := fresh.sync(); err != nil {
+			return err
 		}
-		e, err := decodeEntry(raw)
-		if err != nil || e.body.off != l.articles.byPath[p].body.off || e.body.n != a.body.n {
-			continue
+		records, err := kc.store.LoadParsed()
+		if err != nil {
+			return err
 		}
-		e.body = a.body
-		put[p] = e.encode()
+		put := make(map[string][]byte, len(moved)+1)
+		for p, raw := range records {
+			a, ok := moved[p]
+			if !ok {
+				continue
+			}
+			e, err := decodeEntry(raw)
+			if err != nil || e.body.off != was[p].off || e.body.n != was[p].n {
+				continue
+			}
+			e.body = a.body
+			put[p] = e.encode()
+		}
+		put[bodyFileKey] = []byte(filepath.Base(fresh.f.Name()))
+		if err := kc.store.SaveParsed(put, nil, true); err != nil {
+			return err
+		}
+		kc.stale = false
+		// Articles handed out before keep reading it through their open file.
+		return os.Remove(old.f.Name())
 	}
-	put[bodyFileKey] = []byte(filepath.Base(fresh.f.Name()))
-	if err := kc.store.SaveParsed(put, nil, true); err != nil {
-		return err
-	}
-	kc.stale = false
-	return nil
 }
 
 // encode writes e as a record.
