@@ -460,9 +460,6 @@ type change struct {
 	kept     map[string]cacheEntry // parse cache records to save (parsecache.go)
 	unkept   []string              // and to remove
 	restored int                   // articles a scan took from the parse cache
-	// boilerplate memoizes each folder's boilerplate while a scan restores
-	// articles, which changes no fingerprint.
-	boilerplate map[string]map[Fingerprint]bool
 }
 
 func (l *Library) begin() *change {
@@ -656,7 +653,7 @@ func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
 	l := c.l
 	files = slices.DeleteFunc(files, func(f scanFile) bool { return l.unchanged(f.rel, f.fi) })
 	if l.kept != nil && l.kept.loaded != nil {
-		files = slices.DeleteFunc(files, func(f scanFile) bool { return c.restore(f.rel, f.fi) })
+		files = c.restoreAll(files)
 		// Only the first scan can use them: the records are as old as the start.
 		l.kept.loaded = nil
 	}
@@ -676,16 +673,11 @@ func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
 	}
 	for chunk := range slices.Chunk(files, scanChunk) {
 		out := make([]loaded, len(chunk))
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range min(workers, len(chunk)) {
-			wg.Go(func() {
-				for i := int(next.Add(1)) - 1; i < len(chunk) && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
-					out[i] = l.load(chunk[i].rel, chunk[i].fi, true)
-				}
-			})
-		}
-		wg.Wait()
+		parallel(workers, len(chunk), func(i int) {
+			if ctx.Err() == nil {
+				out[i] = l.load(chunk[i].rel, chunk[i].fi, true)
+			}
+		})
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -938,4 +930,28 @@ func (l *Library) compactBodies() {
 		l.articles.set(p, a)
 	}
 	l.bodies = fresh
+}
+
+// parallel calls fn(i) for every i in [0, n) on workers goroutines
+// (GOMAXPROCS when workers <= 0), and returns when all calls have.
+func parallel(workers, n int, fn func(i int)) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if workers == 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }

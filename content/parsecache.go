@@ -3,7 +3,6 @@ package content
 import (
 	"encoding/binary"
 	"errors"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path"
@@ -138,26 +137,64 @@ func globEscape(s string) string {
 	return r.Replace(s)
 }
 
-// restore takes p's article from the parse cache instead of reading the
-// file, if its record is still valid; a Scan calls it, under l.mu.
-func (c *change) restore(p string, fi fs.FileInfo) bool {
+// restoreAll takes the articles of files from the parse cache instead of
+// reading them, where their records are still valid, and returns the
+// files left to read. The records are decoded and checked on every core,
+// then stored in order; a Scan calls it, under l.mu.
+func (c *change) restoreAll(files []scanFile) []scanFile {
 	l := c.l
-	raw, ok := l.kept.loaded[p]
+	// Each folder's boilerplate now: cheaper to look in than its counts of
+	// every paragraph, and restoring changes no fingerprint.
+	sets := make(map[string]map[Fingerprint]bool, len(l.learned.set.folders))
+	for dir := range l.learned.set.folders {
+		sets[dir] = l.learned.set.boilerplateSet(dir)
+	}
+	entries := make([]cacheEntry, len(files))
+	valid := make([]bool, len(files))
+	parallel(0, len(files), func(i int) {
+		entries[i], valid[i] = c.usable(files[i], sets)
+	})
+	rest := files[:0]
+	for i, f := range files {
+		if !valid[i] || !c.restore(f.rel, &entries[i]) {
+			rest = append(rest, f)
+		}
+	}
+	clear(files[len(rest):])
+	return rest
+}
+
+// usable decodes f's record and reports whether it is still valid: the
+// file, its identity and its folder's boilerplate are as they were. It
+// only reads the Library, so that many can run at once.
+func (c *change) usable(f scanFile, sets map[string]map[Fingerprint]bool) (cacheEntry, bool) {
+	l := c.l
+	raw, ok := l.kept.loaded[f.rel]
 	if !ok {
-		return false
+		return cacheEntry{}, false
 	}
-	delete(l.kept.loaded, p)
 	e, err := decodeEntry(raw)
-	if err != nil || e.stat != statOf(fi) {
-		return false
+	if err != nil || e.stat != statOf(f.fi) {
+		return cacheEntry{}, false
 	}
-	id, known := l.ids[p]
+	id, known := l.ids[f.rel]
 	if !known || !id.Deleted.IsZero() || id.Hash != e.hash {
-		return false
+		return cacheEntry{}, false
 	}
-	if !slices.Equal(e.applied, c.boilerplateOf(p)) {
-		return false
+	var now []Fingerprint // the file's paragraphs that are boilerplate now
+	set := sets[path.Dir(f.rel)]
+	for _, fp := range l.learned.set.files[f.rel] {
+		if set[fp] {
+			now = append(now, fp)
+		}
 	}
+	return e, slices.Equal(e.applied, now)
+}
+
+// restore stores p's article from its valid record e, unless its body is
+// not in the body file.
+func (c *change) restore(p string, e *cacheEntry) bool {
+	l := c.l
 	ref, ok := l.bodies.adopt(e.body.off, e.body.n)
 	if !ok {
 		return false
@@ -170,34 +207,6 @@ func (c *change) restore(p string, fi fs.FileInfo) bool {
 	c.changed = true
 	c.restored++
 	return true
-}
-
-// boilerplateOf returns the fingerprints of p that are boilerplate in its
-// folder now, as boilerplateIn does, from a set of each folder's
-// boilerplate made once per scan: a lookup in it is cheaper than in the
-// folder's counts of every paragraph.
-func (c *change) boilerplateOf(p string) []Fingerprint {
-	lr := c.l.learned
-	fps := lr.set.files[p]
-	if len(fps) == 0 {
-		return nil
-	}
-	dir := path.Dir(p)
-	if c.boilerplate == nil {
-		c.boilerplate = map[string]map[Fingerprint]bool{}
-	}
-	set, ok := c.boilerplate[dir]
-	if !ok {
-		set = lr.set.boilerplateSet(dir)
-		c.boilerplate[dir] = set
-	}
-	var out []Fingerprint
-	for _, fp := range fps {
-		if set[fp] {
-			out = append(out, fp)
-		}
-	}
-	return out
 }
 
 // keep queues the record of the article just stored for p; commit saves

@@ -7,10 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // walker walks a content folder the way every part of this package must
@@ -141,23 +139,11 @@ func (w *walker) statAll(dir string, entries []fs.DirEntry, files bool) []fs.Fil
 			infos[i] = info
 		}
 	}
-	workers := runtime.GOMAXPROCS(0)
-	if workers == 1 || len(entries) < 256 {
-		for i := range entries {
-			stat(i)
-		}
-		return infos
+	workers := 0 // every core
+	if len(entries) < 256 {
+		workers = 1 // not worth a goroutine
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < len(entries); i = int(next.Add(1)) - 1 {
-				stat(i)
-			}
-		})
-	}
-	wg.Wait()
+	parallel(workers, len(entries), stat)
 	return infos
 }
 
