@@ -197,6 +197,9 @@ func decodeIdentity(v []byte) (content.Identity, error) {
 	return id, nil
 }
 
+// bulkPuts is how many values make a save a bulk load.
+const bulkPuts = 1000
+
 // save writes values and removes del in bucket, in one transaction.
 func (s *Store) save(bucket []byte, values map[string][]byte, del []string) error {
 	return s.saveOrReplace(bucket, values, del, false)
@@ -217,6 +220,12 @@ func (s *Store) saveOrReplace(bucket []byte, values map[string][]byte, del []str
 			if b, err = tx.CreateBucket(bucket); err != nil {
 				return err
 			}
+		}
+		if len(values) > bulkPuts {
+			// Keys go in in order (below), so pages can be filled: at the
+			// default half, a first scan's state file was twice its size,
+			// and a restart reads all of it.
+			b.FillPercent = 1
 		}
 		for _, k := range del {
 			if err := b.Delete([]byte(k)); err != nil {
@@ -243,7 +252,17 @@ func (s *Store) saveOrReplace(bucket []byte, values map[string][]byte, del []str
 // asked for and kept from then on, so the feed id survives base URL changes.
 func (s *Store) FeedID() (string, error) {
 	var id string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	// Read first: a write transaction costs a commit and an fsync.
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyFeedID); v != nil {
+			id = string(v)
+		}
+		return nil
+	})
+	if err != nil || id != "" {
+		return id, err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMeta)
 		if v := b.Get(keyFeedID); v != nil {
 			id = string(v)
@@ -304,7 +323,7 @@ func (s *Store) SaveFingerprints(put map[string][]content.Fingerprint, del []str
 // LoadParsed returns the Library's parse cache records, by path (and the
 // record naming its body file). The store does not read them.
 func (s *Store) LoadParsed() (map[string][]byte, error) {
-	out := map[string][]byte{}
+	var out map[string][]byte
 	err := s.db.View(func(tx *bolt.Tx) error {
 		// A state file written before the parse cache has no bucket, and
 		// one opened read-only cannot get it.
@@ -312,8 +331,21 @@ func (s *Store) LoadParsed() (map[string][]byte, error) {
 		if b == nil {
 			return nil
 		}
+		// Values live as long as the transaction: they are copied into one
+		// allocation rather than one each.
+		n, size := 0, 0
+		err := b.ForEach(func(k, v []byte) error {
+			n, size = n+1, size+len(v)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		out = make(map[string][]byte, n)
+		arena := make([]byte, 0, size)
 		return b.ForEach(func(k, v []byte) error {
-			out[string(k)] = slices.Clone(v) // v lives as long as the transaction
+			arena = append(arena, v...)
+			out[string(k)] = arena[len(arena)-len(v) : len(arena) : len(arena)]
 			return nil
 		})
 	})
