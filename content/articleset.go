@@ -14,9 +14,9 @@ import (
 // the articles per id, so that ids used twice are looked for only when
 // there are some.
 type articleSet struct {
-	byPath map[string]Article // read it directly; change it with set and del
-	sorted []Article          // in FeedOrder as of the last call of list; never changed once returned
-	dirty  map[string]Article // by path changed since: the article sorted holds for it, or none (zero)
+	byPath map[string]*Article // read it directly; change it with set and del
+	sorted []*Article          // in FeedOrder as of the last call of list; never changed once returned
+	dirty  map[string]*Article // by path changed since: the article sorted holds for it, or nil
 	// Over rebuildOver changes list sorts everything anew, so which
 	// changed is no longer recorded: a first scan would copy every
 	// article into dirty.
@@ -26,7 +26,7 @@ type articleSet struct {
 }
 
 func newArticleSet() articleSet {
-	return articleSet{byPath: map[string]Article{}, dirty: map[string]Article{}, idUse: map[string]int{}}
+	return articleSet{byPath: map[string]*Article{}, dirty: map[string]*Article{}, idUse: map[string]int{}}
 }
 
 // FeedOrder orders articles as feeds list them: newest Published first,
@@ -60,12 +60,13 @@ func (s *articleSet) touch(p string) {
 // scan does not grow the map over and over.
 func (s *articleSet) reserve(n int) {
 	if len(s.byPath) == 0 {
-		s.byPath = make(map[string]Article, n)
+		s.byPath = make(map[string]*Article, n)
 	}
 }
 
-// set puts a at path p, replacing what was there.
-func (s *articleSet) set(p string, a Article) {
+// set puts a at path p, replacing what was there. a is never changed
+// afterwards: lists handed out share it.
+func (s *articleSet) set(p string, a *Article) {
 	s.touch(p)
 	if old, ok := s.byPath[p]; ok {
 		s.unuse(old.ID)
@@ -77,7 +78,7 @@ func (s *articleSet) set(p string, a Article) {
 }
 
 // del removes the article at p, if any, and returns it.
-func (s *articleSet) del(p string) (Article, bool) {
+func (s *articleSet) del(p string) (*Article, bool) {
 	old, ok := s.byPath[p]
 	if ok {
 		s.touch(p)
@@ -102,9 +103,9 @@ const rebuildOver = 64
 
 // list returns the articles in FeedOrder. The slice is shared by every
 // caller until the next change, which makes a new one: no one may change it.
-func (s *articleSet) list() []Article {
+func (s *articleSet) list() []*Article {
 	if s.overflow {
-		s.sorted = sortedArticles(slices.AppendSeq(make([]Article, 0, len(s.byPath)), maps.Values(s.byPath)))
+		s.sorted = sortedArticles(slices.AppendSeq(make([]*Article, 0, len(s.byPath)), maps.Values(s.byPath)))
 		s.overflow = false
 		return s.sorted
 	}
@@ -119,13 +120,13 @@ func (s *articleSet) list() []Article {
 // merged returns a new list: sorted without the articles of the changed
 // paths it holds, and with their current articles. It copies the list
 // once (a copy and an insert or delete each would copy it three times).
-func (s *articleSet) merged() []Article {
+func (s *articleSet) merged() []*Article {
 	old := s.sorted
 	var removed []int // indices in old, sorted
-	var added []Article
+	var added []*Article
 	for p, was := range s.dirty {
-		if was.Path != "" {
-			if i := search(old, &was); i < len(old) && FeedOrder(&old[i], &was) == 0 {
+		if was != nil {
+			if i := search(old, was); i < len(old) && old[i] == was {
 				removed = append(removed, i)
 			}
 		}
@@ -135,7 +136,7 @@ func (s *articleSet) merged() []Article {
 	}
 	slices.Sort(removed)
 	added = sortedArticles(added)
-	next := make([]Article, 0, len(old)-len(removed)+len(added))
+	next := make([]*Article, 0, len(old)-len(removed)+len(added))
 	at, r := 0, 0 // next index of old to copy, and of removed
 	copyTo := func(end int) {
 		for at < end {
@@ -151,9 +152,9 @@ func (s *articleSet) merged() []Article {
 			}
 		}
 	}
-	for i := range added {
-		copyTo(search(old, &added[i]))
-		next = append(next, added[i])
+	for _, a := range added {
+		copyTo(search(old, a))
+		next = append(next, a)
 	}
 	copyTo(len(old))
 	return next
@@ -161,21 +162,12 @@ func (s *articleSet) merged() []Article {
 
 // search returns where a goes in list, which is in FeedOrder: the index of
 // the first article not before it.
-func search(list []Article, a *Article) int {
-	return sort.Search(len(list), func(i int) bool { return FeedOrder(&list[i], a) >= 0 })
+func search(list []*Article, a *Article) int {
+	return sort.Search(len(list), func(i int) bool { return FeedOrder(list[i], a) >= 0 })
 }
 
-// sortedArticles returns articles in FeedOrder, in a new slice. It sorts
-// pointers and copies each Article once, instead of swapping Articles.
-func sortedArticles(articles []Article) []Article {
-	ptrs := make([]*Article, len(articles))
-	for i := range articles {
-		ptrs[i] = &articles[i]
-	}
-	slices.SortFunc(ptrs, FeedOrder)
-	out := make([]Article, len(ptrs))
-	for i, p := range ptrs {
-		out[i] = *p
-	}
-	return out
+// sortedArticles sorts articles in FeedOrder, in place, and returns them.
+func sortedArticles(articles []*Article) []*Article {
+	slices.SortFunc(articles, FeedOrder)
+	return articles
 }

@@ -57,7 +57,7 @@ func TestBodiesKeptOnDisk(t *testing.T) {
 
 	for _, tt := range []struct {
 		name     string
-		articles []content.Article
+		articles []*content.Article
 		want     map[string]string
 	}{
 		{"before the edits", first, map[string]string{"post.md": "Version 000", "kept.md": "Never edited"}},
@@ -73,7 +73,7 @@ func TestBodiesKeptOnDisk(t *testing.T) {
 			}
 		}
 	}
-	if a, b := &first[0], &first[1]; !a.SameBody(a) || a.SameBody(b) {
+	if a, b := first[0], first[1]; !a.SameBody(a) || a.SameBody(b) {
 		t.Errorf("SameBody: an article's own body must be the same and another's not")
 	}
 }
@@ -125,10 +125,10 @@ func TestUnchanged(t *testing.T) {
 	write(t, dir, "a.md", md("A", "First."))
 	write(t, dir, "b.md", md("B", "Second."))
 	l.scan(t)
-	find := func(articles []content.Article, p string) *content.Article {
-		for i := range articles {
-			if articles[i].Path == p {
-				return &articles[i]
+	find := func(articles []*content.Article, p string) *content.Article {
+		for _, a := range articles {
+			if a.Path == p {
+				return a
 			}
 		}
 		t.Fatalf("no %s", p)

@@ -483,7 +483,7 @@ func (c *change) rederive(p string) {
 	}
 	old.body.release()
 	a = l.keepBody(a)
-	l.articles.set(p, a)
+	l.articles.set(p, &a)
 	c.keep(p, l.stats[p], id.Hash, parsed, &a)
 	c.changed = true
 	l.log.Info("article re-read: the folder's boilerplate changed", "file", p, "title", a.Title)

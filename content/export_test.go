@@ -20,14 +20,15 @@ func SetScanWorkers(l *Library, n int) {
 
 // Loaded returns a with its body read into the HTML field and its stored
 // body forgotten, so that articles of different Libraries compare equal.
-func Loaded(t testing.TB, a Article) Article {
+func Loaded(t testing.TB, a *Article) Article {
 	t.Helper()
 	html, err := a.LoadHTML()
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.HTML, a.body = html, bodyRef{}
-	return a
+	c := *a
+	c.HTML, c.body = html, bodyRef{}
+	return c
 }
 
 // SetBodyWaste sets how many bytes of replaced bodies make l compact its

@@ -390,8 +390,9 @@ func (l *Library) livePaths(p string) map[string]bool {
 // Articles returns every article read, drafts included, in FeedOrder
 // (newest first). Ids are unique: a front matter id used by two files is
 // honoured for one of them only. The slice is shared with other callers
-// until the next change, which makes a new one: it must not be changed.
-func (l *Library) Articles() []Article {
+// until the next change, which makes a new one, and so are the Articles
+// it points at (a change stores new ones): neither may be changed.
+func (l *Library) Articles() []*Article {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := l.articles.list()
@@ -400,12 +401,14 @@ func (l *Library) Articles() []Article {
 	}
 	out = slices.Clone(out)
 	seen := make(map[string]bool, len(out))
-	for i := range out {
-		if seen[out[i].ID] {
-			own := l.ids[out[i].Path].ID
-			out[i].Warnings = append(out[i].Warnings[:len(out[i].Warnings):len(out[i].Warnings)],
-				fmt.Sprintf("id %q is already used by another file; using %s", out[i].ID, own))
-			out[i].ID = own
+	for i, a := range out {
+		if seen[a.ID] {
+			own := l.ids[a.Path].ID
+			c := *a // the stored one is shared, and stays as it is
+			c.Warnings = append(c.Warnings[:len(c.Warnings):len(c.Warnings)],
+				fmt.Sprintf("id %q is already used by another file; using %s", a.ID, own))
+			c.ID = own
+			out[i] = &c
 		}
 		seen[out[i].ID] = true
 	}
@@ -622,8 +625,10 @@ func (c *change) store(p string, fi fs.FileInfo, ld loaded) {
 	id := c.identity(p, ld.hash)
 	a := l.keepBody(build(p, id, parsed))
 	old, existed := l.articles.byPath[p]
-	old.body.release()
-	l.articles.set(p, a)
+	if existed {
+		old.body.release()
+	}
+	l.articles.set(p, &a)
 	c.keep(p, st, ld.hash, parsed, &a)
 	c.changed = true
 	if existed {
@@ -902,13 +907,14 @@ func (l *Library) compactBodies() {
 		l.log.Warn("cannot compact the article bodies", "reason", err)
 		return
 	}
-	moved := make(map[string]Article, len(l.articles.byPath))
+	moved := make(map[string]*Article, len(l.articles.byPath))
 	was := make(map[string]bodyRef, len(l.articles.byPath))
-	for p, a := range l.articles.byPath {
-		if a.body.file == nil {
+	for p, old := range l.articles.byPath {
+		if old.body.file == nil {
 			continue
 		}
-		was[p] = a.body
+		was[p] = old.body
+		a := *old // stored articles are shared: the moved one is new
 		html, err := a.LoadHTML()
 		if err == nil {
 			a.body, err = fresh.put(html)
@@ -921,7 +927,7 @@ func (l *Library) compactBodies() {
 			}
 			return
 		}
-		moved[p] = a
+		moved[p] = &a
 	}
 	if l.kept != nil {
 		l.moveKept(l.bodies, fresh, was, moved)

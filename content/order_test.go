@@ -17,8 +17,9 @@ func TestArticleSet(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	want := map[string]Article{}
 	s := newArticleSet()
-	var prev, prevCopy []Article // a list handed out, and what it held then
-	same := func(a, b Article) bool { return a.Path == b.Path && a.ID == b.ID && a.Title == b.Title }
+	var prev []*Article    // a list handed out
+	var prevCopy []Article // and what it held then
+	same := func(a *Article, b Article) bool { return a.Path == b.Path && a.ID == b.ID && a.Title == b.Title }
 	for round := range 300 {
 		// Batches of 1 to 150 operations: both the binary search and the sort.
 		for range 1 + rng.IntN(150) {
@@ -34,7 +35,7 @@ func TestArticleSet(t *testing.T) {
 			a := Article{Path: p, ID: fmt.Sprint("id", rng.IntN(400)), Title: fmt.Sprint(round),
 				Published: time.Date(2026, 1, 1+rng.IntN(30), 0, 0, 0, 0, time.UTC)}
 			want[p] = a
-			s.set(p, a)
+			s.set(p, &a)
 		}
 		if _, ok := s.del("never/there.md"); ok {
 			t.Fatal("del of a path never set found an article")
@@ -47,7 +48,10 @@ func TestArticleSet(t *testing.T) {
 		if !slices.EqualFunc(prev, prevCopy, same) {
 			t.Fatalf("round %d: the list handed out in the round before changed", round)
 		}
-		prev, prevCopy = got, slices.Clone(got)
+		prev, prevCopy = got, nil
+		for _, a := range got {
+			prevCopy = append(prevCopy, *a)
+		}
 		uses := map[string]int{}
 		for _, a := range want {
 			uses[a.ID]++

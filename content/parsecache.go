@@ -202,7 +202,7 @@ func (c *change) restore(p string, e *cacheEntry) bool {
 	l.stats[p] = e.stat
 	a := build(p, c.identity(p, e.hash), e.parsed)
 	a.body = ref
-	l.articles.set(p, a)
+	l.articles.set(p, &a)
 	l.learned.applied[p] = e.applied
 	c.changed = true
 	c.restored++
@@ -267,7 +267,7 @@ func (c *change) saveKept() {
 // compacted body file fresh, where moved says each path's body went
 // (from where was says it lay); records of other bodies are dropped.
 // Once that is saved the old body file is removed.
-func (l *Library) moveKept(old, fresh *bodyFile, was map[string]bodyRef, moved map[string]Article) {
+func (l *Library) moveKept(old, fresh *bodyFile, was map[string]bodyRef, moved map[string]*Article) {
 	kc := l.kept
 	kc.saves <- func() error {
 		kc.stale = true

@@ -115,8 +115,8 @@ func TestParallelScanMatchesSequential(t *testing.T) {
 		if len(got) != len(byPath) {
 			t.Errorf("%d workers: %d articles, want %d", workers, len(got), len(byPath))
 		}
-		for _, a := range got {
-			a = comparable(t, a)
+		for _, stored := range got {
+			a := comparable(t, stored)
 			if want := byPath[a.Path]; !reflect.DeepEqual(a, want) {
 				t.Errorf("%d workers: %s differs:\n got %+v\nwant %+v", workers, a.Path, a, want)
 			}
@@ -141,8 +141,8 @@ var repeatCount = regexp.MustCompile(`repeated in \d+ files`)
 
 // comparable returns a without what differs from one scan to another of
 // the same files: its random id and the counts in its dropped lines' reasons.
-func comparable(t *testing.T, a content.Article) content.Article {
-	a = content.Loaded(t, a)
+func comparable(t *testing.T, stored *content.Article) content.Article {
+	a := content.Loaded(t, stored)
 	a.ID = ""
 	a.Dropped = slices.Clone(a.Dropped)
 	for i := range a.Dropped {

@@ -33,8 +33,8 @@ func archivePath(n int) string {
 // archivePages cuts the archived articles, given newest first, into pages
 // of size items, oldest page first; each page lists its articles newest
 // first, as every feed does. The pages share archived's array.
-func archivePages(archived []content.Article, size int) [][]content.Article {
-	var pages [][]content.Article
+func archivePages(archived []*content.Article, size int) [][]*content.Article {
+	var pages [][]*content.Article
 	for end := len(archived); end > 0; end -= size {
 		pages = append(pages, archived[max(0, end-size):end])
 	}
@@ -75,10 +75,10 @@ func archiveInfo(n, pages int, hubs []string) docInfo {
 
 // tagGroup is the articles sharing one tag, as its feed shows them.
 type tagGroup struct {
-	slug     string            // URL name: /tags/<slug>.atom
-	name     string            // the spelling of the newest article that has it
-	articles []content.Article // the newest, newest first: as many as a feed shows
-	count    int               // how many articles have the tag
+	slug     string             // URL name: /tags/<slug>.atom
+	name     string             // the spelling of the newest article that has it
+	articles []*content.Article // the newest, newest first: as many as a feed shows
+	count    int                // how many articles have the tag
 }
 
 // tagPath is the served path, without extension, of a tag's feeds.
@@ -96,15 +96,14 @@ type tagName struct{ name, slug string }
 // and counts the rest. known holds the names of spellings seen before
 // (folding and normalising every tag of every article is most of the cost
 // otherwise); the names of this call's spellings are returned for the next.
-func groupTags(published []content.Article, limit int, known map[string]tagName) ([]tagGroup, map[string]tagName) {
+func groupTags(published []*content.Article, limit int, known map[string]tagName) ([]tagGroup, map[string]tagName) {
 	names := make(map[string]tagName, len(known))
 	bySlug := map[string]*tagGroup{}
 	// The group of each tag spelling, so that an article's tag costs one
 	// lookup: there are far fewer spellings than articles.
 	byTag := make(map[string]*tagGroup, len(known))
 	var seen []*tagGroup
-	for i := range published {
-		a := &published[i] // not a range value: that would copy every Article
+	for _, a := range published {
 		seen = seen[:0]
 		for _, t := range a.Tags {
 			g, ok := byTag[t]
@@ -128,7 +127,7 @@ func groupTags(published []content.Article, limit int, known map[string]tagName)
 			}
 			seen = append(seen, g)
 			if g.count < limit {
-				g.articles = append(g.articles, *a)
+				g.articles = append(g.articles, a)
 			}
 			g.count++
 		}

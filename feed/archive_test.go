@@ -272,7 +272,7 @@ func TestSealedArchivesKeepTheirBytes(t *testing.T) {
 	}
 	sealed := map[string]served{}
 	for n := 5; n <= len(articles); n++ {
-		if err := h.Update(articles[:n]); err != nil {
+		if err := h.Update(ptrs(articles[:n])); err != nil {
 			t.Fatal(err)
 		}
 		pages := archivePageCount(n-3, 3)
@@ -458,11 +458,11 @@ func BenchmarkUpdateOneMore(b *testing.B) {
 	b.Cleanup(func() { h.Close() })
 	for b.Loop() {
 		b.StopTimer()
-		if err := h.Update(articles[:2000]); err != nil {
+		if err := h.Update(ptrs(articles[:2000])); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		if err := h.Update(articles); err != nil {
+		if err := h.Update(ptrs(articles)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -20,11 +20,11 @@ const maxCachedPages = 4096
 // first request for a page, and the pages rendered are kept in a pageCache
 // from one version to the next while their article is unchanged.
 type articlePages struct {
-	published []content.Article     // newest first
+	published []*content.Article    // newest first
 	slugs     func() map[string]int // published's index by slug, built once
 }
 
-func newArticlePages(published []content.Article, log *slog.Logger) articlePages {
+func newArticlePages(published []*content.Article, log *slog.Logger) articlePages {
 	return articlePages{published: published, slugs: sync.OnceValue(func() map[string]int {
 		m := make(map[string]int, len(published))
 		for i, a := range published {
@@ -40,13 +40,13 @@ func newArticlePages(published []content.Article, log *slog.Logger) articlePages
 }
 
 // article returns the article whose page is at slug.
-func (p articlePages) article(slug string) (content.Article, bool) {
+func (p articlePages) article(slug string) (*content.Article, bool) {
 	if p.slugs == nil {
-		return content.Article{}, false
+		return nil, false
 	}
 	i, ok := p.slugs()[slug]
 	if !ok {
-		return content.Article{}, false
+		return nil, false
 	}
 	return p.published[i], true
 }
@@ -59,12 +59,12 @@ type pageCache struct {
 
 // page returns the page of a at slug: the cached one while a is unchanged,
 // else a new one, rendered on first use, that replaces it.
-func (h *Handler) page(slug string, a content.Article) *resource {
+func (h *Handler) page(slug string, a *content.Article) *resource {
 	c := &h.pageCache
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.pages[slug]
-	if old != nil && sameArticle(&old.src.articles[0], &a) {
+	if old != nil && sameArticle(old.src.articles[0], a) {
 		return old
 	}
 	if old == nil && len(c.pages) >= maxCachedPages {
@@ -82,9 +82,9 @@ func (h *Handler) page(slug string, a content.Article) *resource {
 }
 
 // newPage returns the page of a, rendered on first use, replacing prev.
-func (h *Handler) newPage(prev *resource, a content.Article) *resource {
+func (h *Handler) newPage(prev *resource, a *content.Article) *resource {
 	site := h.site
-	src := &pageSource{articles: []content.Article{a}}
+	src := &pageSource{articles: []*content.Article{a}}
 	return lazyResource(prev, resource{contentType: htmlType}, src, func() ([]byte, error) {
 		page, err := renderArticle(site, src.articles[0])
 		if err != nil {
@@ -106,7 +106,7 @@ func (h *Handler) allPages(v *version) map[string]*resource {
 	for slug, i := range slugs {
 		a := v.pages.published[i]
 		res := c.pages[slug]
-		if res == nil || !sameArticle(&res.src.articles[0], &a) {
+		if res == nil || !sameArticle(res.src.articles[0], a) {
 			res = h.newPage(res, a)
 		}
 		pages[slug] = res

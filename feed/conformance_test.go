@@ -276,7 +276,7 @@ func TestConformanceFeeds(t *testing.T) {
 	lib, _ := corpusLibrary(t)
 	articles := lib.Articles()
 	site := Site{Title: "Conformance", Author: "Corpus", Language: "en", BaseURL: mustURL(t, conformanceBase)}
-	docs := renderDocs(t, site, articles)
+	docs := renderDocs(t, site, vals(articles))
 
 	for _, format := range feedFormats {
 		t.Run(format.name, func(t *testing.T) {
@@ -309,7 +309,7 @@ func TestConformanceFeeds(t *testing.T) {
 }
 
 // checkCorpusItem compares one parsed feed item with the article it came from.
-func checkCorpusItem(t *testing.T, format string, it *gofeed.Item, a content.Article) {
+func checkCorpusItem(t *testing.T, format string, it *gofeed.Item, a *content.Article) {
 	t.Helper()
 	want := corpus[a.Path]
 	if it.GUID != a.ID || it.Link != ArticleURL(mustURL(t, conformanceBase), a.Slug) {
@@ -415,7 +415,7 @@ func FuzzParseRender(f *testing.F) {
 		titled, copied := a, a
 		titled.ID, titled.Slug = "", p.Title
 		copied.Slug = "fuzz/copy"
-		docs, err := Render(site, []content.Article{a, titled, copied})
+		docs, err := Render(site, ptrs([]content.Article{a, titled, copied}))
 		if err != nil {
 			t.Fatalf("Render: %v", err)
 		}

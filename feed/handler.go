@@ -108,7 +108,7 @@ type Handler struct {
 	// updateMu serialises renders so each one builds on the version it
 	// replaces; it guards the fields below.
 	updateMu sync.Mutex
-	articles []content.Article    // as last given to Update, rendered again by the timer
+	articles []*content.Article   // as last given to Update, rendered again by the timer
 	deleted  map[string]time.Time // when each gone article's feed entry id went
 	tagNames map[string]tagName   // names of the tag spellings of the last version
 	timer    *time.Timer          // fires when the next article is due or tombstone expires
@@ -251,7 +251,7 @@ func NewHandler(site Site, opts Options) *Handler {
 // slice itself: no one may change the slice or its elements afterwards. A
 // Library never changes what its Articles returned. Not copying it saves a
 // copy of every article per change.
-func (h *Handler) Update(articles []content.Article) error {
+func (h *Handler) Update(articles []*content.Article) error {
 	h.updateMu.Lock()
 	defer h.updateMu.Unlock()
 	return h.render(articles)
@@ -284,7 +284,7 @@ func (h *Handler) tick() {
 }
 
 // render builds, swaps in and announces a version; updateMu is held.
-func (h *Handler) render(articles []content.Article) error {
+func (h *Handler) render(articles []*content.Article) error {
 	start := time.Now()
 	now := h.now()
 	published, due := publishable(articles, now)
@@ -329,12 +329,11 @@ func (h *Handler) render(articles []content.Article) error {
 // publishable returns the articles to publish at now, sorted newest first
 // (Published desc, then ID), and the earliest Published time still to come
 // (zero when none).
-func publishable(articles []content.Article, now time.Time) ([]content.Article, time.Time) {
+func publishable(articles []*content.Article, now time.Time) ([]*content.Article, time.Time) {
 	if published, due, ok := publishableInOrder(articles, now); ok {
 		return published, due
 	}
-	// Sorting small keys and gathering the articles once moves far fewer
-	// bytes than sorting the articles themselves.
+	// Sorting small keys keeps the comparisons off the articles' memory.
 	type sortKey struct {
 		sec  int64
 		nsec int32
@@ -343,8 +342,7 @@ func publishable(articles []content.Article, now time.Time) ([]content.Article, 
 	}
 	keys := make([]sortKey, 0, len(articles))
 	var due time.Time
-	for i := range articles {
-		a := &articles[i]
+	for i, a := range articles {
 		switch {
 		case a.Draft:
 		case a.Published.After(now):
@@ -364,7 +362,7 @@ func publishable(articles []content.Article, now time.Time) ([]content.Article, 
 		}
 		return cmp.Compare(a.id, b.id)
 	})
-	published := make([]content.Article, len(keys))
+	published := make([]*content.Article, len(keys))
 	for j, k := range keys {
 		published[j] = articles[k.i]
 	}
@@ -374,12 +372,10 @@ func publishable(articles []content.Article, now time.Time) ([]content.Article, 
 // publishableInOrder is publishable for articles already in its order, as
 // a Library gives them (content.FeedOrder): no sort, and when every article
 // is due, not even a copy. ok is false when the articles are not in order.
-func publishableInOrder(articles []content.Article, now time.Time) (published []content.Article, due time.Time, ok bool) {
+func publishableInOrder(articles []*content.Article, now time.Time) (published []*content.Article, due time.Time, ok bool) {
 	held := 0
-	// By index: a range value would copy every 300-byte Article.
-	for i := range articles {
-		a := &articles[i]
-		if i > 0 && content.FeedOrder(&articles[i-1], a) > 0 {
+	for i, a := range articles {
+		if i > 0 && content.FeedOrder(articles[i-1], a) > 0 {
 			return nil, time.Time{}, false
 		}
 		switch {
@@ -395,10 +391,10 @@ func publishableInOrder(articles []content.Article, now time.Time) (published []
 	if held == 0 {
 		return articles, due, true
 	}
-	published = make([]content.Article, 0, len(articles)-held)
-	for i := range articles {
-		if a := &articles[i]; !a.Draft && !a.Published.After(now) {
-			published = append(published, *a)
+	published = make([]*content.Article, 0, len(articles)-held)
+	for _, a := range articles {
+		if !a.Draft && !a.Published.After(now) {
+			published = append(published, a)
 		}
 	}
 	return published, due, true
@@ -408,11 +404,11 @@ func publishableInOrder(articles []content.Article, now time.Time) (published []
 // which tombstones are still shown: newest deletion first, Limit at most.
 // It returns the new deleted map for the caller to keep once the version
 // is in place, and when the oldest shown tombstone expires.
-func (h *Handler) tombstones(prev, published []content.Article, now time.Time) (deleted map[string]time.Time, shown []tombstone, expires time.Time) {
+func (h *Handler) tombstones(prev, published []*content.Article, now time.Time) (deleted map[string]time.Time, shown []tombstone, expires time.Time) {
 	if h.tombstoneTTL < 0 {
 		return map[string]time.Time{}, nil, time.Time{}
 	}
-	added, gone := publishedDiff(prev, published, func(a content.Article) string { return entryID(h.site.BaseURL, a) })
+	added, gone := publishedDiff(prev, published, func(a *content.Article) string { return entryID(h.site.BaseURL, a) })
 	deleted = h.deleted
 	if len(gone) > 0 || len(added) > 0 {
 		deleted = maps.Clone(h.deleted)
@@ -459,7 +455,7 @@ func (h *Handler) tombstones(prev, published []content.Article, now time.Time) (
 // sharing a date and an id, and so a ref, may be in another order among
 // themselves), so one walk through both finds them, with no lookup of
 // every article; an article whose date changed is in neither.
-func publishedDiff(prev, next []content.Article, ref func(content.Article) string) (added, gone []string) {
+func publishedDiff(prev, next []*content.Article, ref func(*content.Article) string) (added, gone []string) {
 	i, j := 0, 0
 	for i < len(prev) || j < len(next) {
 		var c int
@@ -469,7 +465,7 @@ func publishedDiff(prev, next []content.Article, ref func(content.Article) strin
 		case j == len(next):
 			c = -1
 		default:
-			c = content.FeedOrder(&prev[i], &next[j])
+			c = content.FeedOrder(prev[i], next[j])
 		}
 		switch {
 		case c == 0:
@@ -501,7 +497,7 @@ func publishedDiff(prev, next []content.Article, ref func(content.Article) strin
 
 // entryID is the id an article has in the feeds (before ids that clash
 // within one document are told apart).
-func entryID(base *url.URL, a content.Article) string {
+func entryID(base *url.URL, a *content.Article) string {
 	if id := strings.TrimSpace(xmlText(a.ID)); id != "" {
 		return id
 	}
@@ -644,7 +640,7 @@ func formatPaths(path string) []string {
 // fit renders the newest of items, up to limit, that keep each format
 // under the byte cap, one at least; info describes the document showing
 // the first n items. It returns the documents and how many items they show.
-func (b *builder) fit(items []content.Article, limit int, info func(n int) docInfo) (Documents, int, error) {
+func (b *builder) fit(items []*content.Article, limit int, info func(n int) docInfo) (Documents, int, error) {
 	n := min(len(items), limit)
 	for {
 		docs, err := render(b.h.site, info(n), items[:n])
@@ -661,7 +657,7 @@ func (b *builder) fit(items []content.Article, limit int, info func(n int) docIn
 }
 
 // mainFeed adds the main feed and returns how many articles it shows.
-func (b *builder) mainFeed(published []content.Article, tombstones []tombstone) (int, error) {
+func (b *builder) mainFeed(published []*content.Article, tombstones []tombstone) (int, error) {
 	h := b.h
 	docs, n, err := b.fit(published, h.limit, func(n int) docInfo {
 		return mainInfo(archivePageCount(len(published)-n, h.limit), h.hubs, tombstones)
@@ -678,7 +674,7 @@ func (b *builder) mainFeed(published []content.Article, tombstones []tombstone) 
 // immutable. A page showing what it showed in the previous version keeps
 // its documents; the others are rendered on their first request, since
 // most archive pages are seldom asked for.
-func (b *builder) archives(pages [][]content.Article) {
+func (b *builder) archives(pages [][]*content.Article) {
 	site, hubs := b.h.site, b.h.hubs
 	for i, page := range pages {
 		n, sealed := i+1, i+1 < len(pages)
@@ -688,7 +684,8 @@ func (b *builder) archives(pages [][]content.Article) {
 		if b.reuseSource(pageSource{note: note, articles: page}, append(formatPaths(path), path+".html")...) {
 			continue
 		}
-		// The page is kept beyond this version: copy it out of the whole list.
+		// The page is kept beyond this version: copy its pointers out of
+		// the whole list, which would otherwise stay alive with it.
 		kept := &pageSource{note: note, articles: slices.Clone(page)}
 		info := archiveInfo(n, len(pages), hubs)
 		docs := sync.OnceValues(func() (Documents, error) {
@@ -741,7 +738,7 @@ func (b *builder) tags(groups []tagGroup) error {
 // index adds the index page, which lists the articles of the main feed
 // (older ones are on the archive pages). Article pages are found and
 // rendered when asked for (articlepages.go).
-func (b *builder) index(published []content.Article, shown, archived int, tags []tagGroup) error {
+func (b *builder) index(published []*content.Article, shown, archived int, tags []tagGroup) error {
 	index, err := renderIndex(b.h.site, published[:shown], archived, tags)
 	if err != nil {
 		return err
@@ -753,8 +750,8 @@ func (b *builder) index(published []content.Article, shown, archived int, tags [
 // pageSource is what a document that is reused from version to version
 // is rendered from. Equal sources give equal bytes.
 type pageSource struct {
-	note     string            // what the document depends on besides its articles
-	articles []content.Article // what it shows, in order
+	note     string             // what the document depends on besides its articles
+	articles []*content.Article // what it shows, in order
 }
 
 // same reports whether documents rendered from s and o have the same bytes.
@@ -763,7 +760,7 @@ func (s pageSource) same(o pageSource) bool {
 		return false
 	}
 	for i := range s.articles {
-		if !sameArticle(&s.articles[i], &o.articles[i]) {
+		if !sameArticle(s.articles[i], o.articles[i]) {
 			return false
 		}
 	}
@@ -775,6 +772,9 @@ func (s pageSource) same(o pageSource) bool {
 // without reading its fields; other articles share their strings from one
 // version to the next, so comparing is cheap for them too.
 func sameArticle(a, b *content.Article) bool {
+	if a == b { // the same stored article: a Library never changes one
+		return true
+	}
 	if a.Unchanged(b) {
 		return a.ID == b.ID
 	}
@@ -1018,7 +1018,7 @@ func gzipBytes(b []byte) []byte {
 }
 
 // newestUpdated returns the latest Updated time among articles, zero when none.
-func newestUpdated(articles []content.Article) time.Time {
+func newestUpdated(articles []*content.Article) time.Time {
 	var t time.Time
 	for _, a := range articles {
 		if a.Updated.After(t) {

@@ -82,7 +82,7 @@ func newUpdated(t testing.TB, opts Options, articles []content.Article) (*Handle
 	t.Helper()
 	h := NewHandler(testSite(t), opts)
 	t.Cleanup(func() { h.Close() })
-	if err := h.Update(articles); err != nil {
+	if err := h.Update(ptrs(articles)); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
 	srv, client := newServer(t, h)
@@ -355,7 +355,7 @@ func TestUpdateETags(t *testing.T) {
 	paths := append(slices.Clone(servedPaths), "/articles/first")
 	before := etags(t, client, srv, paths)
 
-	if err := h.Update(sampleArticles()); err != nil {
+	if err := h.Update(ptrs(sampleArticles())); err != nil {
 		t.Fatal(err)
 	}
 	if same := etags(t, client, srv, paths); !maps.Equal(same, before) {
@@ -365,7 +365,7 @@ func TestUpdateETags(t *testing.T) {
 	changed := sampleArticles()
 	changed[1].Title = "Alps, revised"
 	changed[1].Updated = changed[1].Updated.Add(time.Hour)
-	if err := h.Update(changed); err != nil {
+	if err := h.Update(ptrs(changed)); err != nil {
 		t.Fatal(err)
 	}
 	after := etags(t, client, srv, paths)
@@ -399,7 +399,7 @@ func TestArticlePagesBounded(t *testing.T) {
 		t.Errorf("%d article pages kept, want %d at most", n, maxCachedPages)
 	}
 	gone := articles[len(articles)-1]
-	if err := h.Update(articles[:len(articles)-1]); err != nil {
+	if err := h.Update(ptrs(articles[:len(articles)-1])); err != nil {
 		t.Fatal(err)
 	}
 	if resp, _ := do(t, client, "GET", srv.URL+"/articles/"+gone.Slug, nil); resp.StatusCode != http.StatusNotFound {
@@ -429,7 +429,7 @@ func TestLastModified(t *testing.T) {
 
 	// Removing the newest article changes the documents while the newest
 	// Updated moves back: Last-Modified must not follow it backwards.
-	if err := h.Update(sampleArticles()[:1]); err != nil {
+	if err := h.Update(ptrs(sampleArticles()[:1])); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"/feed.atom", "/feed.rss", "/feed.json", "/"} {
@@ -718,7 +718,7 @@ func TestHealthz(t *testing.T) {
 	if resp, _ := do(t, client, "GET", srv.URL+"/healthz", nil); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("before SetReady: status %d, want 503", resp.StatusCode)
 	}
-	if err := h.Update(sampleArticles()); err != nil {
+	if err := h.Update(ptrs(sampleArticles())); err != nil {
 		t.Fatal(err)
 	}
 	if resp, _ := do(t, client, "GET", srv.URL+"/healthz", nil); resp.StatusCode != http.StatusServiceUnavailable {
@@ -763,7 +763,7 @@ func TestEmpty(t *testing.T) {
 func TestUpdateFails(t *testing.T) {
 	for _, base := range []*url.URL{nil, {Path: "/blog/"}} {
 		h := NewHandler(Site{Title: "no base", BaseURL: base}, Options{})
-		if err := h.Update(sampleArticles()); err == nil {
+		if err := h.Update(ptrs(sampleArticles())); err == nil {
 			t.Fatalf("Update succeeded with base URL %v", base)
 		}
 		srv, client := newServer(t, h)
@@ -797,7 +797,7 @@ func TestUnreadableBody(t *testing.T) {
 	if _, err := lib.Scan(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	h, srv, client := newUpdated(t, Options{}, lib.Articles())
+	h, srv, client := newUpdated(t, Options{}, vals(lib.Articles()))
 	_, before := do(t, client, "GET", srv.URL+"/feed.atom", nil)
 	if !bytes.Contains(before, []byte("The body of One.")) {
 		t.Fatalf("feed lacks the body read from disk:\n%s", before)
@@ -828,7 +828,7 @@ func TestConcurrentUpdates(t *testing.T) {
 		for i := range 20 {
 			a := sampleArticles()
 			a[0].Title = fmt.Sprint("rev ", i)
-			if err := h.Update(a); err != nil {
+			if err := h.Update(ptrs(a)); err != nil {
 				t.Error(err)
 				return
 			}
@@ -852,7 +852,7 @@ func benchHandler(b *testing.B) *Handler {
 		articles = append(articles, a)
 	}
 	h := NewHandler(testSite(b), Options{})
-	if err := h.Update(articles); err != nil {
+	if err := h.Update(ptrs(articles)); err != nil {
 		b.Fatal(err)
 	}
 	return h
@@ -913,10 +913,29 @@ func TestStylesheetRoute(t *testing.T) {
 	if resp.Header.Get("Content-Encoding") != "gzip" || !bytes.Equal(gunzip(t, gz), stylesheet) {
 		t.Errorf("gzip: Content-Encoding %q", resp.Header.Get("Content-Encoding"))
 	}
-	if err := h.Update(sampleArticles()); err != nil {
+	if err := h.Update(ptrs(sampleArticles())); err != nil {
 		t.Fatal(err)
 	}
 	if resp, _ = do(t, client, "GET", srv.URL+"/feed.xsl", nil); resp.Header.Get("ETag") != etag {
 		t.Errorf("ETag changed with the articles: %q, then %q", etag, resp.Header.Get("ETag"))
 	}
+}
+
+// ptrs returns pointers to copies of articles, as a Library hands them
+// out: the Handler keeps them, so the caller's slice may change after.
+func ptrs(articles []content.Article) []*content.Article {
+	out := make([]*content.Article, len(articles))
+	for i, a := range articles {
+		out[i] = &a
+	}
+	return out
+}
+
+// vals returns copies of the articles a Library handed out.
+func vals(articles []*content.Article) []content.Article {
+	out := make([]content.Article, len(articles))
+	for i, a := range articles {
+		out[i] = *a
+	}
+	return out
 }

@@ -72,7 +72,7 @@ func TestFutureArticleAppearsOnTime(t *testing.T) {
 	future := article(101, "future")
 	future.Published = clock.Now().Add(50 * time.Millisecond)
 	future.Updated = future.Published
-	if err := h.Update([]content.Article{now, future}); err != nil {
+	if err := h.Update(ptrs([]content.Article{now, future})); err != nil {
 		t.Fatal(err)
 	}
 	waitChange(t, ch) // the first version
@@ -128,7 +128,7 @@ func TestTombstones(t *testing.T) {
 	noID := article(4, "no-id")
 	noID.ID = ""
 	articles = append(articles, noID)
-	if err := h.Update(articles); err != nil {
+	if err := h.Update(ptrs(articles)); err != nil {
 		t.Fatal(err)
 	}
 	if got := atomTombstones(t, mustGet(t, client, srv.URL+"/feed.atom")); len(got) != 0 {
@@ -137,7 +137,7 @@ func TestTombstones(t *testing.T) {
 	waitChange(t, ch)
 
 	deletedAt := clock.Now()
-	if err := h.Update(articles[1:3]); err != nil { // first and no-id are gone
+	if err := h.Update(ptrs(articles[1:3])); err != nil { // first and no-id are gone
 		t.Fatal(err)
 	}
 	waitChange(t, ch)
@@ -160,7 +160,7 @@ func TestTombstones(t *testing.T) {
 
 	// An article back is no longer deleted.
 	clock.Set(deletedAt.Add(10 * time.Millisecond))
-	if err := h.Update(articles[:3]); err != nil {
+	if err := h.Update(ptrs(articles[:3])); err != nil {
 		t.Fatal(err)
 	}
 	waitChange(t, ch)
@@ -181,7 +181,7 @@ func TestTombstones(t *testing.T) {
 
 func TestTombstonesOff(t *testing.T) {
 	h, srv, client := newUpdated(t, Options{TombstoneTTL: -1}, sampleArticles())
-	if err := h.Update(sampleArticles()[1:]); err != nil {
+	if err := h.Update(ptrs(sampleArticles()[1:])); err != nil {
 		t.Fatal(err)
 	}
 	if got := atomTombstones(t, mustGet(t, client, srv.URL+"/feed.atom")); len(got) != 0 {
@@ -234,7 +234,7 @@ func TestOnChangeListsChangedFeeds(t *testing.T) {
 	if first := waitChange(t, ch); len(first) != len(allFeedPaths(h)) {
 		t.Errorf("first version: %d URLs, want every feed's %d", len(first), len(allFeedPaths(h)))
 	}
-	if err := h.Update(tagArticles()); err != nil {
+	if err := h.Update(ptrs(tagArticles())); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -247,7 +247,7 @@ func TestOnChangeListsChangedFeeds(t *testing.T) {
 	// its archive page and nothing else change.
 	a := tagArticles()
 	a[2].Title = "Edited"
-	if err := h.Update(a); err != nil {
+	if err := h.Update(ptrs(a)); err != nil {
 		t.Fatal(err)
 	}
 	var want []string
@@ -447,8 +447,8 @@ func TestFilesBeforeUpdate(t *testing.T) {
 // removed, and moved to another date.
 func TestPublishedDiff(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	ref := func(a content.Article) string { return a.ID }
-	var prev []content.Article
+	ref := func(a *content.Article) string { return a.ID }
+	var prev []*content.Article
 	byID := map[string]content.Article{}
 	for round := range 200 {
 		before := maps.Clone(byID)
@@ -461,7 +461,7 @@ func TestPublishedDiff(t *testing.T) {
 				byID[id] = content.Article{ID: id, Published: t0.Add(time.Duration(rng.IntN(50)) * time.Hour)}
 			}
 		}
-		next, _ := publishable(slices.Collect(maps.Values(byID)), t0.Add(100*time.Hour))
+		next, _ := publishable(ptrs(slices.Collect(maps.Values(byID))), t0.Add(100*time.Hour))
 		added, gone := publishedDiff(prev, next, ref)
 		var wantAdded, wantGone []string
 		for id := range byID {
@@ -505,13 +505,13 @@ func TestPublishableInOrder(t *testing.T) {
 			})
 		}
 		rng.Shuffle(len(articles), func(i, j int) { articles[i], articles[j] = articles[j], articles[i] })
-		want, wantDue := publishable(articles, now)
-		ordered := slices.SortedFunc(slices.Values(articles), func(a, b content.Article) int { return content.FeedOrder(&a, &b) })
+		want, wantDue := publishable(ptrs(articles), now)
+		ordered := slices.SortedFunc(slices.Values(ptrs(articles)), content.FeedOrder)
 		got, due := publishable(ordered, now)
-		if !slices.EqualFunc(got, want, func(a, b content.Article) bool { return a.Published.Equal(b.Published) && a.ID == b.ID }) || !due.Equal(wantDue) {
+		if !slices.EqualFunc(got, want, func(a, b *content.Article) bool { return a.Published.Equal(b.Published) && a.ID == b.ID }) || !due.Equal(wantDue) {
 			t.Fatalf("round %d: in feed order %d published (due %v), in any order %d (due %v)", round, len(got), due, len(want), wantDue)
 		}
-		if len(got) == len(ordered) && &got[0] != &ordered[0] {
+		if len(got) == len(ordered) && &got[0] != &ordered[0] { // the same backing array
 			t.Fatalf("round %d: all due and in order, yet copied", round)
 		}
 	}

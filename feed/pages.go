@@ -156,7 +156,7 @@ type articlePage struct {
 	Home      string
 	SiteTitle string
 	Feeds     []feedLink
-	Article   content.Article
+	Article   *content.Article
 	Body      template.HTML
 	Edited    bool
 }
@@ -174,7 +174,7 @@ func feedLinks(site Site) []feedLink {
 // renderIndex renders the HTML page listing articles in the given order,
 // a link to the newest of the archived pages when there are any, then the
 // tags with their feeds.
-func renderIndex(site Site, articles []content.Article, archived int, tags []tagGroup) ([]byte, error) {
+func renderIndex(site Site, articles []*content.Article, archived int, tags []tagGroup) ([]byte, error) {
 	data := indexPage{
 		Site:     site,
 		Title:    siteTitle(site),
@@ -201,7 +201,7 @@ func renderIndex(site Site, articles []content.Article, archived int, tags []tag
 // renderArchivePage renders archive page n as HTML: the articles of the
 // feed archive page n, with links to the newer page (the index, when n is
 // the newest page) and the older one.
-func renderArchivePage(site Site, n int, sealed bool, articles []content.Article) ([]byte, error) {
+func renderArchivePage(site Site, n int, sealed bool, articles []*content.Article) ([]byte, error) {
 	heading := "Archive page " + strconv.Itoa(n)
 	data := archivePage{
 		Title:     heading + " – " + siteTitle(site),
@@ -223,7 +223,7 @@ func renderArchivePage(site Site, n int, sealed bool, articles []content.Article
 }
 
 // indexItems lists articles as the index and archive pages show them.
-func indexItems(site Site, articles []content.Article) []indexItem {
+func indexItems(site Site, articles []*content.Article) []indexItem {
 	items := make([]indexItem, len(articles))
 	for i, a := range articles {
 		items[i] = indexItem{
@@ -238,7 +238,7 @@ func indexItems(site Site, articles []content.Article) []indexItem {
 
 // renderArticle renders one article as an HTML page. Its HTML is already
 // sanitised, so it is inserted as is.
-func renderArticle(site Site, a content.Article) ([]byte, error) {
+func renderArticle(site Site, a *content.Article) ([]byte, error) {
 	lang := a.Language
 	if lang == "" {
 		lang = site.Language

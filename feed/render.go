@@ -58,7 +58,7 @@ var emptyFeedUpdated = time.Unix(0, 0).UTC()
 // article HTML are resolved against the article's URL, every entry gets a
 // non-empty id unique within the feed, and the same input always gives the
 // same bytes. Atom and RSS name <base>feed.xsl as their browser style sheet.
-func Render(site Site, articles []content.Article) (Documents, error) {
+func Render(site Site, articles []*content.Article) (Documents, error) {
 	return render(site, docInfo{path: mainFeedPath}, articles)
 }
 
@@ -105,7 +105,7 @@ func docURL(base *url.URL, path, ext string) string {
 
 // render renders the articles, in the given order, as the three documents
 // that info describes.
-func render(site Site, info docInfo, articles []content.Article) (Documents, error) {
+func render(site Site, info docInfo, articles []*content.Article) (Documents, error) {
 	if site.BaseURL == nil || !site.BaseURL.IsAbs() {
 		return Documents{}, errors.New("render feeds: site base URL must be absolute")
 	}
@@ -292,7 +292,7 @@ type entry struct {
 	published, updated                           time.Time
 }
 
-func newEntry(base *url.URL, a content.Article) (entry, error) {
+func newEntry(base *url.URL, a *content.Article) (entry, error) {
 	body, err := a.LoadHTML()
 	if err != nil {
 		return entry{}, err

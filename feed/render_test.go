@@ -153,7 +153,7 @@ func renderArticles(cases []renderCase) []content.Article {
 
 func renderDocs(t testing.TB, site Site, articles []content.Article) Documents {
 	t.Helper()
-	docs, err := Render(site, articles)
+	docs, err := Render(site, ptrs(articles))
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
@@ -704,7 +704,7 @@ func BenchmarkRender(b *testing.B) {
 		articles = append(articles, renderArticles(renderCases())...)
 	}
 	for b.Loop() {
-		if _, err := Render(site, articles[:50]); err != nil {
+		if _, err := Render(site, ptrs(articles[:50])); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -42,7 +42,7 @@ func (w *nullWriter) Write(b []byte) (int, error) {
 func BenchmarkServeFeed(b *testing.B) {
 	h := NewHandler(testSite(b), Options{})
 	b.Cleanup(func() { h.Close() })
-	if err := h.Update(numbered(60)); err != nil {
+	if err := h.Update(ptrs(numbered(60))); err != nil {
 		b.Fatal(err)
 	}
 	probe := httptest.NewRecorder()
@@ -120,7 +120,7 @@ func TestSendMatchesServeContent(t *testing.T) {
 	for _, opts := range []Options{{}, {Hubs: []string{"https://hub.example/", "https://hub2.example/"}}} {
 		h := NewHandler(testSite(t), opts)
 		t.Cleanup(func() { h.Close() })
-		if err := h.Update(numbered(60)); err != nil {
+		if err := h.Update(ptrs(numbered(60))); err != nil {
 			t.Fatal(err)
 		}
 		v := h.current.Load()
@@ -229,7 +229,7 @@ func TestRequestCounts(t *testing.T) {
 		return w
 	}
 	serve("GET", "/feed.atom") // before the first Update: 503
-	if err := h.Update(numbered(60)); err != nil {
+	if err := h.Update(ptrs(numbered(60))); err != nil {
 		t.Fatal(err)
 	}
 	etag := serve("GET", "/feed.atom", "Accept-Encoding", "gzip").Header().Get("ETag")

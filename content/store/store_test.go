@@ -139,8 +139,9 @@ func (s *siteLibrary) article(t *testing.T, p string) content.Article {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a.HTML = html
-			return a
+			c := *a // the Library's own is shared
+			c.HTML = html
+			return c
 		}
 	}
 	t.Fatalf("no article %s", p)
