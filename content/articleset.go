@@ -105,7 +105,7 @@ const rebuildOver = 64
 // caller until the next change, which makes a new one: no one may change it.
 func (s *articleSet) list() []*Article {
 	if s.overflow {
-		s.sorted = sortedArticles(slices.AppendSeq(make([]*Article, 0, len(s.byPath)), maps.Values(s.byPath)))
+		s.sorted = s.compact(sortedArticles(slices.AppendSeq(make([]*Article, 0, len(s.byPath)), maps.Values(s.byPath))))
 		s.overflow = false
 		return s.sorted
 	}
@@ -115,6 +115,20 @@ func (s *articleSet) list() []*Article {
 	s.sorted = s.merged()
 	clear(s.dirty)
 	return s.sorted
+}
+
+// compact copies the articles of sorted, a whole new list, into one block
+// in that order and points the set at the copies, so that the passes over
+// every article in feed order that each change makes read memory in
+// order. Stored articles are never changed, so a copy is as good.
+func (s *articleSet) compact(sorted []*Article) []*Article {
+	block := make([]Article, len(sorted))
+	for i, a := range sorted {
+		block[i] = *a
+		sorted[i] = &block[i]
+		s.byPath[a.Path] = &block[i]
+	}
+	return sorted
 }
 
 // merged returns a new list: sorted without the articles of the changed

@@ -464,6 +464,8 @@ func publishedDiff(prev, next []*content.Article, ref func(*content.Article) str
 			c = 1
 		case j == len(next):
 			c = -1
+		case prev[i] == next[j]: // the same stored article: no need to read it
+			c = 0
 		default:
 			c = content.FeedOrder(prev[i], next[j])
 		}
