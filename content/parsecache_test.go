@@ -266,16 +266,22 @@ func TestParseCacheAfterCompaction(t *testing.T) {
 		t.Errorf("body file %v: not compacted (%v)", fi.Size(), err)
 	}
 
-	// The quiet in-place edit proves the restart used the moved records.
-	quiet := filepath.Join(dir, "notes", "zoned.md")
-	fi, err := os.Stat(quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := os.ReadFile(quiet)
-	write(t, dir, "notes/zoned.md", strings.Replace(string(data), "title: Zoned", "title: ZONED", 1))
-	if err := os.Chtimes(quiet, fi.ModTime(), fi.ModTime()); err != nil {
-		t.Fatal(err)
+	// Quiet in-place edits prove the restart used the moved records: that
+	// of the first scan, and that of the last change.
+	for _, q := range []struct{ rel, from, to string }{
+		{"notes/zoned.md", "title: Zoned", "title: ZONED"},
+		{"notes/often.md", "title: Often", "title: OFTEN"},
+	} {
+		quiet := filepath.Join(dir, filepath.FromSlash(q.rel))
+		fi, err := os.Stat(quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(quiet)
+		write(t, dir, q.rel, strings.Replace(string(data), q.from, q.to, 1))
+		if err := os.Chtimes(quiet, fi.ModTime(), fi.ModTime()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	l = openKept(t, dir, state, c)
 	defer l.close(t)
