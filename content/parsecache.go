@@ -464,10 +464,19 @@ func (r *recordReader) strs() []string {
 	return out
 }
 
+// time reads a time.Time encoding, which must be one MarshalBinary
+// writes: UnmarshalBinary also takes nanoseconds over a second, which
+// make a time that is not what it prints.
 func (r *recordReader) time() time.Time {
+	raw := r.str()
 	var t time.Time
-	if err := t.UnmarshalBinary([]byte(r.str())); err != nil {
+	if err := t.UnmarshalBinary([]byte(raw)); err != nil {
 		r.bad = true
+		return time.Time{}
+	}
+	if again, err := t.MarshalBinary(); err != nil || string(again) != raw {
+		r.bad = true
+		return time.Time{}
 	}
 	return t
 }
