@@ -113,7 +113,7 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 	var (
 		ids                map[string]Identity
 		learned            = NewLearned(nil)
-		records            map[string][]byte
+		bodyFileName       string
 		idErr, fpErr, rErr error
 		wg                 sync.WaitGroup
 	)
@@ -130,7 +130,12 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 	ps, caches := store.(ParsedStore)
 	caches = caches && opts.KeepBodies != ""
 	if caches {
-		wg.Go(func() { records, rErr = ps.LoadParsed() })
+		wg.Go(func() {
+			rErr = ps.ViewParsed(func(get func(string) []byte) error {
+				bodyFileName = string(get(bodyFileKey))
+				return nil
+			})
+		})
 	}
 	wg.Wait()
 	if fpErr != nil {
@@ -168,7 +173,7 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 	l.bodyDir, l.bodyWaste = opts.BodyDir, defaultBodyWaste
 	var err error
 	if caches {
-		l.kept, l.bodies, err = openKeptCache(ps, opts.KeepBodies, records, l.log)
+		l.kept, l.bodies, err = openKeptCache(ps, opts.KeepBodies, bodyFileName, l.log)
 	} else {
 		l.bodies, err = newBodyFile(l.bodyDir)
 	}
@@ -657,10 +662,10 @@ type scanFile struct {
 func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
 	l := c.l
 	files = slices.DeleteFunc(files, func(f scanFile) bool { return l.unchanged(f.rel, f.fi) })
-	if l.kept != nil && l.kept.loaded != nil {
+	if l.kept != nil && l.kept.usable {
 		files = c.restoreAll(files)
 		// Only the first scan can use them: the records are as old as the start.
-		l.kept.loaded = nil
+		l.kept.usable = false
 	}
 	workers := l.workers
 	if workers <= 0 {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -34,6 +35,10 @@ import (
 // it too and LibraryOptions.KeepBodies names where the bodies go.
 type ParsedStore interface {
 	LoadParsed() (map[string][]byte, error)
+	// ViewParsed calls fn with a lookup of one record by key (nil when
+	// there is none). The lookup and the bytes it returns are good until
+	// fn returns, and the lookup is for one goroutine.
+	ViewParsed(fn func(get func(key string) []byte) error) error
 	// SaveParsed writes put and removes del in one transaction; with
 	// clear, every record not in put goes too.
 	SaveParsed(put map[string][]byte, del []string, clear bool) error
@@ -60,8 +65,8 @@ type cacheEntry struct {
 // keptCache is a Library's side of the parse cache.
 type keptCache struct {
 	store  ParsedStore
-	prefix string            // body files are prefix.<random>
-	loaded map[string][]byte // records read at open, until the first scan has used them
+	prefix string // body files are prefix.<random>
+	usable bool   // the stored records point into the open body file: the first scan may use them
 	log    *slog.Logger
 
 	saves chan func() error // run in order by the saver goroutine
@@ -92,14 +97,12 @@ func (kc *keptCache) close() {
 	<-kc.done
 }
 
-// openKeptCache takes the parse cache records ps kept and opens the body
-// file they point into, or starts a new one. Records it cannot use are
-// misses, never errors.
-func openKeptCache(ps ParsedStore, prefix string, records map[string][]byte, log *slog.Logger) (*keptCache, *bodyFile, error) {
+// openKeptCache opens the body file the parse cache records of ps point
+// into, named by the record under bodyFileKey, or starts a new one. Records
+// it cannot use are misses, never errors.
+func openKeptCache(ps ParsedStore, prefix, name string, log *slog.Logger) (*keptCache, *bodyFile, error) {
 	kc := &keptCache{store: ps, prefix: prefix, log: log, saves: make(chan func() error, saveQueue), done: make(chan struct{})}
 	var err error
-	name := string(records[bodyFileKey])
-	delete(records, bodyFileKey)
 	var bodies *bodyFile
 	if name != "" && name == filepath.Base(name) && strings.HasPrefix(name, filepath.Base(prefix)+".") {
 		bodies, err = openKeptBodyFile(filepath.Join(filepath.Dir(prefix), name))
@@ -108,9 +111,9 @@ func openKeptCache(ps ParsedStore, prefix string, records map[string][]byte, log
 		if bodies, err = createKeptBodyFile(prefix); err != nil {
 			return nil, nil, err
 		}
-		records, kc.stale = nil, true
+		kc.stale = true
 	}
-	kc.loaded = records
+	kc.usable = !kc.stale
 	removeOtherBodyFiles(prefix, bodies.f.Name())
 	go kc.saver()
 	return kc, bodies, nil
@@ -151,8 +154,18 @@ func (c *change) restoreAll(files []scanFile) []scanFile {
 	}
 	entries := make([]cacheEntry, len(files))
 	valid := make([]bool, len(files))
-	parallel(0, len(files), func(i int) {
-		entries[i], valid[i] = c.usable(files[i], sets)
+	// Each worker looks its share of the records up in the store in a read
+	// transaction of its own, decoding them straight from it.
+	workers := runtime.GOMAXPROCS(0)
+	share := (len(files) + workers - 1) / workers
+	parallel(workers, workers, func(w int) {
+		lo, hi := min(w*share, len(files)), min((w+1)*share, len(files))
+		_ = l.kept.store.ViewParsed(func(get func(string) []byte) error {
+			for i := lo; i < hi; i++ {
+				entries[i], valid[i] = c.usable(files[i], get(files[i].rel), sets)
+			}
+			return nil
+		}) // a store that cannot be read is all misses
 	})
 	rest := files[:0]
 	for i, f := range files {
@@ -164,13 +177,12 @@ func (c *change) restoreAll(files []scanFile) []scanFile {
 	return rest
 }
 
-// usable decodes f's record and reports whether it is still valid: the
+// usable decodes f's record raw (nil for none) and reports whether it is still valid: the
 // file, its identity and its folder's boilerplate are as they were. It
 // only reads the Library, so that many can run at once.
-func (c *change) usable(f scanFile, sets map[string]map[Fingerprint]bool) (cacheEntry, bool) {
+func (c *change) usable(f scanFile, raw []byte, sets map[string]map[Fingerprint]bool) (cacheEntry, bool) {
 	l := c.l
-	raw, ok := l.kept.loaded[f.rel]
-	if !ok {
+	if raw == nil {
 		return cacheEntry{}, false
 	}
 	e, err := decodeEntry(raw)

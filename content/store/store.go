@@ -355,6 +355,24 @@ func (s *Store) LoadParsed() (map[string][]byte, error) {
 	return out, nil
 }
 
+// ViewParsed calls fn with a lookup of parse cache records by key, in a
+// read transaction: the bytes are bbolt's own, good until fn returns.
+func (s *Store) ViewParsed(fn func(get func(key string) []byte) error) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketParsed)
+		return fn(func(key string) []byte {
+			if b == nil {
+				return nil // a state file from before the parse cache
+			}
+			return b.Get([]byte(key))
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("load state %s: %w", s.path, err)
+	}
+	return nil
+}
+
 // SaveParsed writes put and removes del in one transaction; with clear,
 // every other record is removed too.
 func (s *Store) SaveParsed(put map[string][]byte, del []string, clear bool) error {
