@@ -21,6 +21,12 @@ func openForWriting(abs string) (writing, ok bool) {
 		return false, false
 	}
 	defer f.Close()
+	return writingNow(f)
+}
+
+// writingNow is openForWriting for a file already open (for reading), so
+// that a scan opens each file once.
+func writingNow(f *os.File) (writing, ok bool) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return false, false

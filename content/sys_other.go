@@ -8,6 +8,9 @@ import "os"
 // for writing; the watcher falls back to timing alone.
 func openForWriting(string) (writing, ok bool) { return false, false }
 
+// writingNow is openForWriting for a file already open; it cannot tell either.
+func writingNow(*os.File) (writing, ok bool) { return false, false }
+
 // fileKey identifies a file on its device where the system says so; here it
 // does not, so renames are found by content alone.
 type fileKey struct {
