@@ -100,6 +100,26 @@ func countless(ds []content.Dropped) []content.Dropped {
 	return out
 }
 
+// quietEdit replaces from with to, of the same length, in the file rel in
+// place and puts its mtime back: size, mtime and inode as they were, so no
+// scan can see it, and what a restart shows proves where it came from.
+func quietEdit(t *testing.T, dir, rel, from, to string) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil || len(from) != len(to) || !strings.Contains(string(data), from) {
+		t.Fatalf("quiet edit of %s: %q -> %q (%v)", rel, from, to, err)
+	}
+	write(t, dir, rel, strings.Replace(string(data), from, to, 1))
+	if err := os.Chtimes(p, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A restart takes unchanged files from the parse cache, article for article
 // what parsing them gives, and reads what changed while it was stopped.
 func TestParseCacheRestart(t *testing.T) {
@@ -116,15 +136,7 @@ func TestParseCacheRestart(t *testing.T) {
 	// While stopped: one file edited in place under the same size and
 	// mtime (what no scan can see, so proof that the cache was used), one
 	// edited for real, one removed, one added.
-	quiet := filepath.Join(dir, "notes", "2026-02-14-dated.md")
-	fi, err := os.Stat(quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	write(t, dir, "notes/2026-02-14-dated.md", "# Dated by its NAME\n\nBody TEXT.\n")
-	if err := os.Chtimes(quiet, fi.ModTime(), fi.ModTime()); err != nil {
-		t.Fatal(err)
-	}
+	quietEdit(t, dir, "notes/2026-02-14-dated.md", "Dated by its name", "Dated by its NAME")
 	write(t, dir, "news/story-1.txt", newsStory("Fish market reopens on Sunday",
 		"The market opens again with a new roof, long enough to be the summary of it.", "More details of the stalls, the fishmongers and the opening hours on Sundays."))
 	if err := os.Remove(filepath.Join(dir, "page.html")); err != nil {
@@ -272,16 +284,7 @@ func TestParseCacheAfterCompaction(t *testing.T) {
 		{"notes/zoned.md", "title: Zoned", "title: ZONED"},
 		{"notes/often.md", "title: Often", "title: OFTEN"},
 	} {
-		quiet := filepath.Join(dir, filepath.FromSlash(q.rel))
-		fi, err := os.Stat(quiet)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, _ := os.ReadFile(quiet)
-		write(t, dir, q.rel, strings.Replace(string(data), q.from, q.to, 1))
-		if err := os.Chtimes(quiet, fi.ModTime(), fi.ModTime()); err != nil {
-			t.Fatal(err)
-		}
+		quietEdit(t, dir, q.rel, q.from, q.to)
 	}
 	l = openKept(t, dir, state, c)
 	defer l.close(t)
