@@ -58,6 +58,19 @@ func writeCacheCorpus(t *testing.T, dir string) {
 	write(t, dir, "page.html", "<html><head><title>A page</title></head><body><h1>A page</h1><p>Some <b>HTML</b> text.</p></body></html>")
 }
 
+// scannedCacheCorpus writes the cache corpus to a new folder and returns
+// it, its state file, the clock and a Library that keeps the parse cache
+// and has scanned it once; the caller closes the Library.
+func scannedCacheCorpus(t *testing.T) (dir, state string, c *clock, l lib) {
+	t.Helper()
+	dir, state = t.TempDir(), filepath.Join(t.TempDir(), "state.db")
+	c = &clock{time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)}
+	writeCacheCorpus(t, dir)
+	l = openKept(t, dir, state, c)
+	l.scan(t)
+	return dir, state, c, l
+}
+
 // parseFresh reads dir with a Library of a fresh state and no cache.
 func parseFresh(t *testing.T, dir string, c *clock) map[string]content.Article {
 	t.Helper()
@@ -123,12 +136,7 @@ func quietEdit(t *testing.T, dir, rel, from, to string) {
 // A restart takes unchanged files from the parse cache, article for article
 // what parsing them gives, and reads what changed while it was stopped.
 func TestParseCacheRestart(t *testing.T) {
-	dir, state := t.TempDir(), filepath.Join(t.TempDir(), "state.db")
-	c := &clock{time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)}
-	writeCacheCorpus(t, dir)
-
-	l := openKept(t, dir, state, c)
-	l.scan(t)
+	dir, state, c, l := scannedCacheCorpus(t)
 	before := l.byPath()
 	l.close(t)
 	sameParse(t, "first run", before, parseFresh(t, dir, c))
@@ -234,11 +242,7 @@ func TestParseCacheMisses(t *testing.T) {
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			dir, state := t.TempDir(), filepath.Join(t.TempDir(), "state.db")
-			c := &clock{time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)}
-			writeCacheCorpus(t, dir)
-			l := openKept(t, dir, state, c)
-			l.scan(t)
+			dir, state, c, l := scannedCacheCorpus(t)
 			l.close(t)
 			tt.damage(t, dir, state)
 
@@ -256,11 +260,7 @@ func TestParseCacheMisses(t *testing.T) {
 // Compacting the body file moves the cache records with the bodies, and
 // leaves one body file behind.
 func TestParseCacheAfterCompaction(t *testing.T) {
-	dir, state := t.TempDir(), filepath.Join(t.TempDir(), "state.db")
-	c := &clock{time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)}
-	writeCacheCorpus(t, dir)
-	l := openKept(t, dir, state, c)
-	l.scan(t)
+	dir, state, c, l := scannedCacheCorpus(t)
 	content.SetBodyWaste(l.Library, 2_000)
 	filler := strings.Repeat("Words of an often edited article. ", 30)
 	for n := range 20 {
