@@ -850,63 +850,117 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, res *resource) {
 		http.Error(w, "internal error: the document cannot be rendered", http.StatusInternalServerError)
 		return
 	}
-	hdr := w.Header()
-	// Values built once per document, assigned without canonicalising keys.
-	if res.cacheControl != "" {
-		hdr["Cache-Control"] = res.header.cacheControl
-	} else {
-		hdr["Cache-Control"] = h.cacheControl
-	}
-	hdr["Vary"] = varyValue
-	if res.html {
-		hdr["Content-Security-Policy"] = cspValue
-	}
-	if res.feed && len(h.hubs) > 0 {
-		// WebSub discovery (W3C WebSub, section 4).
-		for _, hub := range h.hubs {
-			hdr.Add("Link", "<"+hub+">; rel=\"hub\"")
-		}
-		hdr.Add("Link", "<"+res.self+">; rel=\"self\"")
-	}
-	body, etag, length := p.body, p.etagValue, p.lengthValue
-	gz := acceptsGzip(r.Header["Accept-Encoding"])
-	if gz {
-		body, etag, length = p.gz(), p.gzETagValue(), p.gzLengthValue()
-	}
-	hdr["Etag"] = etag
-	switch shortcutFor(r.Header, etag[0]) {
+	a := answerFor(p, netFields(r.Header))
+	h.setHeader(netHeader(w.Header()), res, a)
+	switch a.how {
 	case sendNotModified:
-		// As ServeContent's 304: no representation headers, and no
-		// Last-Modified beside an ETag (RFC 9110, section 15.4.5).
 		w.WriteHeader(http.StatusNotModified)
 		return
 	case sendWhole:
-		// As ServeContent: Last-Modified, Accept-Ranges, Content-Length, the bytes.
-		hdr["Content-Type"] = res.header.contentType
-		if gz {
-			hdr["Content-Encoding"] = gzipValue
-		}
-		hdr["Content-Length"] = length
-		if res.header.lastModified != nil {
-			hdr["Last-Modified"] = res.header.lastModified
-		}
-		hdr["Accept-Ranges"] = bytesValue
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
-			w.Write(body)
+			w.Write(a.body)
 		}
 		return
 	}
-	hdr["Content-Type"] = res.header.contentType
-	if gz {
-		hdr["Content-Encoding"] = gzipValue
-		// ServeContent leaves Content-Length out once Content-Encoding is set; our bytes are exact.
-		hdr["Content-Length"] = length
+	if a.gz {
 		// ServeContent would send a range of the gzip bytes with the full length: serve it whole.
 		delete(r.Header, "Range")
 	}
-	http.ServeContent(w, r, "", res.modTime, bytes.NewReader(body))
+	http.ServeContent(w, r, "", res.modTime, bytes.NewReader(a.body))
 }
+
+// answer is how send answers one GET or HEAD of a document: with its
+// identity or its gzip bytes, and whether directly or through
+// http.ServeContent.
+type answer struct {
+	body         []byte
+	etag, length []string // header values of body
+	gz           bool
+	how          shortcut
+}
+
+// answerFor chooses the bytes of p that a request with header fields f
+// gets, and how it is answered.
+func answerFor(p *payload, f requestFields) answer {
+	a := answer{body: p.body, etag: p.etagValue, length: p.lengthValue}
+	if acceptsGzip(f.values("Accept-Encoding")) {
+		a.body, a.etag, a.length, a.gz = p.gz(), p.gzETagValue(), p.gzLengthValue(), true
+	}
+	a.how = shortcutFor(f, a.etag[0])
+	return a
+}
+
+// setHeader sets the response header fields of answer a to res, but
+// X-Content-Type-Options, which every response has. Values are built
+// once per document and assigned without canonicalising keys.
+func (h *Handler) setHeader(hdr headerSetter, res *resource, a answer) {
+	if res.cacheControl != "" {
+		hdr.set("Cache-Control", res.header.cacheControl)
+	} else {
+		hdr.set("Cache-Control", h.cacheControl)
+	}
+	hdr.set("Vary", varyValue)
+	if res.html {
+		hdr.set("Content-Security-Policy", cspValue)
+	}
+	if res.feed && len(h.hubs) > 0 {
+		// WebSub discovery (W3C WebSub, section 4).
+		links := make([]string, 0, len(h.hubs)+1)
+		for _, hub := range h.hubs {
+			links = append(links, "<"+hub+">; rel=\"hub\"")
+		}
+		hdr.set("Link", append(links, "<"+res.self+">; rel=\"self\""))
+	}
+	hdr.set("Etag", a.etag)
+	switch a.how {
+	case sendNotModified:
+		// As ServeContent's 304: no representation headers, and no
+		// Last-Modified beside an ETag (RFC 9110, section 15.4.5).
+	case sendWhole:
+		// As ServeContent: Last-Modified, Accept-Ranges, Content-Length, the bytes.
+		hdr.set("Content-Type", res.header.contentType)
+		if a.gz {
+			hdr.set("Content-Encoding", gzipValue)
+		}
+		hdr.set("Content-Length", a.length)
+		if res.header.lastModified != nil {
+			hdr.set("Last-Modified", res.header.lastModified)
+		}
+		hdr.set("Accept-Ranges", bytesValue)
+	default:
+		hdr.set("Content-Type", res.header.contentType)
+		if a.gz {
+			hdr.set("Content-Encoding", gzipValue)
+			// ServeContent leaves Content-Length out once Content-Encoding is set; our bytes are exact.
+			hdr.set("Content-Length", a.length)
+		}
+	}
+}
+
+// requestFields reads a request's header fields.
+type requestFields interface {
+	// values is the field's values, one per field line; nil when absent.
+	// key is in canonical form.
+	values(key string) []string
+}
+
+// netFields are the fields of a net/http request.
+type netFields http.Header
+
+func (f netFields) values(key string) []string { return f[key] }
+
+// headerSetter takes response header fields.
+type headerSetter interface {
+	// set sets the field key, in canonical form, to values (one line
+	// each); values is shared and must not be changed.
+	set(key string, values []string)
+}
+
+// netHeader is the header of a net/http response.
+type netHeader http.Header
+
+func (h netHeader) set(key string, values []string) { h[key] = values }
 
 // shortcut is how send answers a GET or HEAD.
 type shortcut int
@@ -918,17 +972,14 @@ const (
 )
 
 // shortcutFor tells the two answers of http.ServeContent that are cheap to
-// foresee from the request header h, for a document whose strong ETag is
-// etag; every other request is left to ServeContent.
-func shortcutFor(h http.Header, etag string) shortcut {
+// foresee from the request header fields f, for a document whose strong
+// ETag is etag; every other request is left to ServeContent.
+func shortcutFor(f requestFields, etag string) shortcut {
 	// If-Match and If-Unmodified-Since are evaluated first (RFC 9110, section 13.2.2).
-	if _, ok := h["If-Match"]; ok {
+	if f.values("If-Match") != nil || f.values("If-Unmodified-Since") != nil {
 		return viaServeContent
 	}
-	if _, ok := h["If-Unmodified-Since"]; ok {
-		return viaServeContent
-	}
-	if inm, ok := h["If-None-Match"]; ok {
+	if inm := f.values("If-None-Match"); inm != nil {
 		// A matching ETag wins over If-Modified-Since, Range and If-Range;
 		// ServeContent reads the first field line only.
 		if len(inm) == 1 && inm[0] == etag {
@@ -937,7 +988,7 @@ func shortcutFor(h http.Header, etag string) shortcut {
 		return viaServeContent
 	}
 	for _, k := range []string{"If-Modified-Since", "Range", "If-Range"} {
-		if _, ok := h[k]; ok {
+		if f.values(k) != nil {
 			return viaServeContent
 		}
 	}
