@@ -99,14 +99,20 @@ func do(t testing.TB, client *http.Client, method, rawURL string, header map[str
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
+	return doRequest(t, client, req)
+}
+
+// doRequest sends req and returns the response with its body read.
+func doRequest(t testing.TB, client *http.Client, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, rawURL, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: reading body: %v", method, rawURL, err)
+		t.Fatalf("%s %s: reading body: %v", req.Method, req.URL, err)
 	}
 	return resp, body
 }

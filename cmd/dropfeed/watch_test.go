@@ -28,7 +28,12 @@ func TestMain(m *testing.M) {
 	// The test client's own keep-alive connections are not serve's to close.
 	http.DefaultClient.CloseIdleConnections()
 	if code == 0 {
-		if err := goleak.Find(); err != nil {
+		if err := goleak.Find(
+			// fasthttp keeps the Date header's value fresh in one goroutine per process.
+			goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"),
+			// Its worker pool's cleaner sleeps up to 10 s before it sees the server stopped, then ends.
+			goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"),
+		); err != nil {
 			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
 			code = 1
 		}
