@@ -10,7 +10,9 @@
 // gzip: the main feed, RFC 5005 archive pages (archive.go says how the
 // articles are split), one feed per tag, RFC 6721 tombstones for deleted
 // articles, WebSub discovery links, an optional per-client rate limit and
-// Prometheus metrics. Files hands the same bytes to a static export.
+// Prometheus metrics. Handler is an http.Handler; FastHTTP and NewServer
+// put it behind a fasthttp server that answers the requests pollers make
+// most without net/http. Files hands the same bytes to a static export.
 //
 // The package does not read files, watch folders or ping WebSub hubs: the
 // caller hands it the articles (drafts and future-dated ones are held back

@@ -2,14 +2,19 @@ package feed
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/dropfeed/dropfeed/content"
 )
 
 // startFast serves h on 127.0.0.1 with the server NewServer configures,
@@ -71,10 +76,19 @@ func fetch(t *testing.T, c *http.Client, method, base, requestURI string, header
 // documents answered directly, and everything that goes through the
 // adaptor, must give the same status, header fields and bytes.
 func TestFastServerMatchesNetHTTP(t *testing.T) {
-	for _, opts := range []Options{{}, {Hubs: []string{"https://hub.example/", "https://hub2.example/"}}} {
-		h := NewHandler(testSite(t), opts)
+	for _, cfg := range []struct {
+		name     string
+		opts     Options
+		articles []content.Article
+	}{
+		{"small", Options{}, numbered(60)},
+		{"hubs", Options{Hubs: []string{"https://hub.example/", "https://hub2.example/"}}, numbered(60)},
+		// Documents larger than the server's write buffer, gzipped too.
+		{"large", Options{}, withLongBodies(numbered(60), 4000)},
+	} {
+		h := NewHandler(testSite(t), cfg.opts)
 		t.Cleanup(func() { h.Close() })
-		articles := ptrs(numbered(60))
+		articles := ptrs(cfg.articles)
 		if err := h.Update(articles); err != nil {
 			t.Fatal(err)
 		}
@@ -86,6 +100,9 @@ func TestFastServerMatchesNetHTTP(t *testing.T) {
 		v := h.current.Load()
 		atom := v.files["feed.atom"]
 		p, _ := atom.payload()
+		if cfg.name == "large" && len(p.gz()) < 32<<10 {
+			t.Fatalf("large: the gzipped feed is %d bytes, under 32 KiB", len(p.gz()))
+		}
 		lastMod := atom.modTime.UTC().Format(http.TimeFormat)
 		before := atom.modTime.Add(-time.Hour).UTC().Format(http.TimeFormat)
 		var tagFeed string
@@ -118,10 +135,7 @@ func TestFastServerMatchesNetHTTP(t *testing.T) {
 				for _, path := range paths {
 					want := fetch(t, c, method, std.URL, path, tt.header)
 					got := fetch(t, c, method, fast, path, tt.header)
-					name := method + " " + path + " " + tt.name
-					if len(opts.Hubs) > 0 {
-						name = "hubs " + name
-					}
+					name := cfg.name + " " + method + " " + path + " " + tt.name
 					if got.status != want.status {
 						t.Errorf("%s: status %d, net/http %d", name, got.status, want.status)
 					}
@@ -135,6 +149,25 @@ func TestFastServerMatchesNetHTTP(t *testing.T) {
 			}
 		}
 	}
+}
+
+// withLongBodies gives each article a body of n bytes of words drawn at
+// random, which gzip cannot shrink much.
+func withLongBodies(articles []content.Article, n int) []content.Article {
+	words := strings.Fields("feed reader poll article folder atom entry summary title tag archive page " +
+		"river mountain station harbour council budget weather election concert library")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range articles {
+		var b strings.Builder
+		b.WriteString("<p>")
+		for b.Len() < n {
+			b.WriteString(words[rng.IntN(len(words))])
+			fmt.Fprintf(&b, " %d ", rng.IntN(100000))
+		}
+		b.WriteString("</p>")
+		articles[i].HTML = b.String()
+	}
+	return articles
 }
 
 // equalHeaders compares header fields as a client reads them: the same
