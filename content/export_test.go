@@ -47,3 +47,8 @@ func BodyFileSize(l *Library) int64 {
 	defer l.bodies.mu.Unlock()
 	return l.bodies.size
 }
+
+// SetSaveChunk sets how many parse cache records l saves per transaction.
+func SetSaveChunk(l *Library, n int) {
+	l.kept.chunk = n
+}

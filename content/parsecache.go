@@ -69,6 +69,7 @@ type keptCache struct {
 	usable bool   // the stored records point into the open body file: the first scan may use them
 	log    *slog.Logger
 
+	chunk int               // records saved per transaction (saveChunk)
 	saves chan func() error // run in order by the saver goroutine
 	done  chan struct{}     // closed when the saver has run every save
 	// stale, owned by the saver: records in the store point into another
@@ -101,7 +102,7 @@ func (kc *keptCache) close() {
 // into, named by the record under bodyFileKey, or starts a new one. Records
 // it cannot use are misses, never errors.
 func openKeptCache(ps ParsedStore, prefix, name string, log *slog.Logger) (*keptCache, *bodyFile, error) {
-	kc := &keptCache{store: ps, prefix: prefix, log: log, saves: make(chan func() error, saveQueue), done: make(chan struct{})}
+	kc := &keptCache{store: ps, prefix: prefix, log: log, chunk: saveChunk, saves: make(chan func() error, saveQueue), done: make(chan struct{})}
 	var err error
 	var bodies *bodyFile
 	if name != "" && name == filepath.Base(name) && strings.HasPrefix(name, filepath.Base(prefix)+".") {
@@ -256,23 +257,56 @@ func (c *change) saveKept() {
 	if kc == nil || len(c.kept) == 0 && len(c.unkept) == 0 {
 		return
 	}
-	put := make(map[string][]byte, len(c.kept)+1)
+	records := make([]keptRecord, 0, len(c.kept))
 	for p, e := range c.kept {
 		e.applied = l.learned.applied[p]
-		put[p] = e.encode()
+		records = append(records, keptRecord{p, e})
 	}
 	bodies, del := l.bodies, c.unkept
-	put[bodyFileKey] = []byte(filepath.Base(bodies.f.Name()))
+	bodyName := filepath.Base(bodies.f.Name())
 	kc.saves <- func() error {
 		if err := bodies.sync(); err != nil {
 			return err
 		}
-		if err := kc.store.SaveParsed(put, del, kc.stale); err != nil {
+		return kc.saveRecords(records, del, bodyName)
+	}
+}
+
+// keptRecord is one path's record, not yet encoded.
+type keptRecord struct {
+	path  string
+	entry cacheEntry
+}
+
+// saveChunk is how many records one transaction saves. A first scan's
+// 100,000 records saved at once held all their encodings and all of
+// bbolt's new pages in memory together, some 200 MB.
+const saveChunk = 5000
+
+// saveRecords encodes and saves records, removes del and names the body
+// file bodyName, in transactions of kc.chunk records; the first one
+// clears the other records when they are stale. A crash between two
+// leaves records missing, which are misses at the next start.
+func (kc *keptCache) saveRecords(records []keptRecord, del []string, bodyName string) error {
+	// In path order, so each transaction appends to the bucket's last
+	// pages and they stay full.
+	slices.SortFunc(records, func(a, b keptRecord) int { return strings.Compare(a.path, b.path) })
+	for first := true; first || len(records) > 0; first = false {
+		n := min(len(records), kc.chunk)
+		put := make(map[string][]byte, n+1)
+		for _, r := range records[:n] {
+			put[r.path] = r.entry.encode()
+		}
+		records = records[n:]
+		if first {
+			put[bodyFileKey] = []byte(bodyName)
+		}
+		if err := kc.store.SaveParsed(put, del, first && kc.stale); err != nil {
 			return err
 		}
-		kc.stale = false
-		return nil
+		kc.stale, del = false, nil
 	}
+	return nil
 }
 
 // moveKept queues the rewrite of every record to point into the

@@ -179,6 +179,44 @@ func TestParseCacheRestart(t *testing.T) {
 	}
 }
 
+// Records saved in several transactions are all there at the next start:
+// every file edited in place while stopped still shows what it said.
+func TestParseCacheSavedInChunks(t *testing.T) {
+	dir, state := t.TempDir(), filepath.Join(t.TempDir(), "state.db")
+	c := &clock{time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)}
+	writeCacheCorpus(t, dir)
+	l := openKept(t, dir, state, c)
+	content.SetSaveChunk(l.Library, 2)
+	l.scan(t)
+	before := l.byPath()
+	l.close(t)
+	if len(before) < 6 {
+		t.Fatalf("%d articles: too few to save in several transactions of 2", len(before))
+	}
+
+	for _, e := range []struct{ rel, from, to string }{
+		{"notes/zoned.md", "title: Zoned", "title: ZONED"},
+		{"notes/draft.md", "Not yet", "NOT YET"},
+		{"notes/2026-02-14-dated.md", "Dated by its name", "Dated by its NAME"},
+		{"news/story-0.txt", "Ferry timetable", "FERRY TIMETABLE"},
+		{"news/story-1.txt", "Fish market", "FISH MARKET"},
+		{"news/story-2.txt", "Lighthouse", "LIGHTHOUSE"},
+		{"news/story-3.txt", "Tide gauge", "TIDE GAUGE"},
+		{"page.html", "<h1>A page", "<h1>A PAGE"},
+	} {
+		quietEdit(t, dir, e.rel, e.from, e.to)
+	}
+	l = openKept(t, dir, state, c)
+	defer l.close(t)
+	l.scan(t)
+	after := l.byPath()
+	for p, want := range before {
+		if !reflect.DeepEqual(after[p], want) {
+			t.Errorf("%s not from the cache after restart:\n got %+v\nwant %+v", p, after[p], want)
+		}
+	}
+}
+
 // Whatever is wrong with the cache, a restart publishes what parsing the
 // files gives: a record it cannot use is a miss.
 func TestParseCacheMisses(t *testing.T) {
