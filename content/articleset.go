@@ -61,6 +61,7 @@ func (s *articleSet) touch(p string) {
 func (s *articleSet) reserve(n int) {
 	if len(s.byPath) == 0 {
 		s.byPath = make(map[string]*Article, n)
+		s.idUse = make(map[string]int, n)
 	}
 }
 

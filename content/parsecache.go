@@ -155,6 +155,9 @@ func (c *change) restoreAll(files []scanFile) []scanFile {
 	}
 	entries := make([]cacheEntry, len(files))
 	valid := make([]bool, len(files))
+	// The articles of valid records, built by the workers: storing them
+	// is the part done on one core.
+	articles := make([]Article, len(files))
 	// Each worker looks its share of the records up in the store in a read
 	// transaction of its own, decoding them straight from it.
 	workers := runtime.GOMAXPROCS(0)
@@ -163,14 +166,17 @@ func (c *change) restoreAll(files []scanFile) []scanFile {
 		lo, hi := min(w*share, len(files)), min((w+1)*share, len(files))
 		_ = l.kept.store.ViewParsed(func(get func(string) []byte) error {
 			for i := lo; i < hi; i++ {
-				entries[i], valid[i] = c.usable(files[i], get(files[i].rel), sets)
+				p := files[i].rel
+				if entries[i], valid[i] = c.usable(files[i], get(p), sets); valid[i] {
+					articles[i] = build(p, l.ids[p], entries[i].parsed)
+				}
 			}
 			return nil
 		}) // a store that cannot be read is all misses
 	})
 	rest := files[:0]
 	for i, f := range files {
-		if !valid[i] || !c.restore(f.rel, &entries[i]) {
+		if !valid[i] || !c.restore(f.rel, &entries[i], &articles[i]) {
 			rest = append(rest, f)
 		}
 	}
@@ -204,18 +210,18 @@ func (c *change) usable(f scanFile, raw []byte, sets map[string]map[Fingerprint]
 	return e, slices.Equal(e.applied, now)
 }
 
-// restore stores p's article from its valid record e, unless its body is
-// not in the body file.
-func (c *change) restore(p string, e *cacheEntry) bool {
+// restore stores a, p's article built from its valid record e, unless its
+// body is not in the body file. usable found p's identity known, live and
+// of e's hash, which the identity settled for p would keep as it is.
+func (c *change) restore(p string, e *cacheEntry, a *Article) bool {
 	l := c.l
 	ref, ok := l.bodies.adopt(e.body.off, e.body.n)
 	if !ok {
 		return false
 	}
 	l.stats[p] = e.stat
-	a := build(p, c.identity(p, e.hash), e.parsed)
 	a.body = ref
-	l.articles.set(p, &a)
+	l.articles.set(p, a)
 	l.learned.applied[p] = e.applied
 	c.changed = true
 	c.restored++
