@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,19 +36,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		// Publish only queues; hubs.Run, started below, sends.
 		opts.OnChange = hubs.Publish
 	}
+	// Watch before the first scan, so a file written during the scan is not
+	// missed. The watcher walks the folders while the state is read: at
+	// 100,000 articles each takes a good part of a second.
+	watcher := cfg.watcher(log)
+	watching := make(chan error, 1)
+	go func() { watching <- watcher.Open() }()
 	s, err := openSite(&cfg, base, log, opts)
-	if err != nil {
-		return err
+	werr := <-watching
+	if err != nil || werr != nil {
+		if werr == nil {
+			watcher.Close()
+		}
+		if s != nil {
+			s.Close()
+		}
+		return cmp.Or(err, werr)
 	}
 	defer s.Close()
-	handler := s.handler
-
-	// Watch before the first scan, so a file written during the scan is not missed.
-	watcher := cfg.watcher(log)
-	if err := watcher.Open(); err != nil {
-		return err
-	}
 	defer watcher.Close()
+	handler := s.handler
 	pub := newPublisher(s, watcher, log)
 
 	// Listen before scanning: a port clash is an error now, not a log line
