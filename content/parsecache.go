@@ -407,7 +407,7 @@ func decodeEntry(b []byte) (cacheEntry, error) {
 	p.Date = r.time()
 	p.Updated = r.time()
 	p.Draft = r.bool()
-	p.Tags = r.strs()
+	p.Tags = internTags(r.strs())
 	p.Warnings = r.strs()
 	if n := r.count(); n > 0 {
 		p.Dropped = make([]Dropped, n)

@@ -2,8 +2,10 @@ package content
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // A parse cache record reads back as written, zones and all, and any
@@ -80,4 +82,35 @@ func normalTimes(e cacheEntry) cacheEntry {
 		*tm = tm.In(time.FixedZone("", off))
 	}
 	return e
+}
+
+// Tags, parsed or read from the cache, share one copy of each string, so
+// that grouping every article's tags reads the same few bytes.
+func TestTagsShareOneCopy(t *testing.T) {
+	var tags [][]string
+	for _, src := range []string{
+		"---\ntitle: One\ntags: [harbour, night]\n---\n\nText.\n",
+		"---\ntitle: Two\ntags: [night, harbour]\n---\n\nText.\n",
+	} {
+		p, err := Parse("a.md", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tags = append(tags, p.Tags)
+	}
+	e, err := decodeEntry(cacheEntry{parsed: Parsed{Tags: []string{"harbour"}}}.encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags = append(tags, e.parsed.Tags)
+	first := unsafe.StringData(tags[0][0])
+	for i, want := range [][]string{{"harbour", "night"}, {"night", "harbour"}, {"harbour"}} {
+		if !reflect.DeepEqual(tags[i], want) {
+			t.Fatalf("tags %q, want %q", tags[i], want)
+		}
+		at := slices.Index(tags[i], "harbour")
+		if got := unsafe.StringData(tags[i][at]); got != first {
+			t.Errorf("source %d: \"harbour\" is a copy of its own", i)
+		}
+	}
 }
