@@ -294,8 +294,8 @@ const saveChunk = 5000
 // clears the other records when they are stale. A crash between two
 // leaves records missing, which are misses at the next start.
 func (kc *keptCache) saveRecords(records []keptRecord, del []string, bodyName string) error {
-	// In path order, so each transaction appends to the bucket's last
-	// pages and they stay full.
+	// In path order, so that filling an empty bucket (a first scan, or
+	// clearing stale records) appends to its last pages and they stay full.
 	slices.SortFunc(records, func(a, b keptRecord) int { return strings.Compare(a.path, b.path) })
 	for first := true; first || len(records) > 0; first = false {
 		n := min(len(records), kc.chunk)

@@ -96,7 +96,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	select {
 	case <-ctx.Done():
 	case err := <-serveErr:
-		return fmt.Errorf("serve: %w", err)
+		return fmt.Errorf("serve: %w", cmp.Or(err, errors.New("the server stopped")))
 	}
 	log.Info("shutting down")
 	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
