@@ -111,10 +111,22 @@ type Handler struct {
 	articles []*content.Article   // as last given to Update, rendered again by the timer
 	deleted  map[string]time.Time // when each gone article's feed entry id went
 	tagNames map[string]tagName   // names of the tag spellings of the last version
-	timer    *time.Timer          // fires when the next article is due or tombstone expires
-	closed   bool
+	// inOrder is the last version's articles, and grouped its published
+	// articles' tags, when articles were in content.FeedOrder: the next
+	// version then checks and groups only what changed (walk.go).
+	inOrder *orderedLast
+	timer   *time.Timer // fires when the next article is due or tombstone expires
+	closed  bool
 
 	pageCache pageCache // the article pages asked for, kept while their article is unchanged
+}
+
+// orderedLast is what the next render builds on when the last one's
+// articles were in content.FeedOrder.
+type orderedLast struct {
+	articles  []*content.Article // as given to Update
+	published []*content.Article // those published, in the same order
+	tags      []tagGroup         // published grouped by tag (groupTags)
 }
 
 // version is one immutable rendering of all documents; requests only read it.
@@ -287,7 +299,8 @@ func (h *Handler) tick() {
 func (h *Handler) render(articles []*content.Article) error {
 	start := time.Now()
 	now := h.now()
-	published, due := publishable(articles, now)
+	last := cmp.Or(h.inOrder, &orderedLast{})
+	published, due, inOrder := publishable(articles, last.articles, now)
 	prev := h.current.Load()
 	if prev == nil {
 		prev = &version{}
@@ -303,7 +316,13 @@ func (h *Handler) render(articles []*content.Article) error {
 		return fmt.Errorf("feed: update: %w", err)
 	}
 	pages := archivePages(published[shown:], h.limit)
-	tags, tagNames := groupTags(published, h.limit, h.tagNames)
+	tags, tagNames, ok := []tagGroup(nil), map[string]tagName(nil), false
+	if inOrder {
+		tags, tagNames, ok = regroupTags(last.tags, last.published, published, h.limit, h.tagNames)
+	}
+	if !ok {
+		tags, tagNames = groupTags(published, h.limit, h.tagNames)
+	}
 	b.archives(pages)
 	if err := b.tags(tags); err != nil {
 		h.metrics.renderErrors.Inc()
@@ -316,6 +335,10 @@ func (h *Handler) render(articles []*content.Article) error {
 
 	h.current.Store(b.next)
 	h.articles, h.deleted, h.tagNames = articles, deleted, tagNames
+	h.inOrder = nil
+	if inOrder {
+		h.inOrder = &orderedLast{articles: articles, published: published, tags: tags}
+	}
 	h.schedule(now, due, expires)
 	h.metrics.observeRender(time.Since(start), len(published), len(articles)-len(published), len(tombstones))
 	h.log.Debug("feed version updated", "articles", len(published), "feed_items", shown,
@@ -328,10 +351,13 @@ func (h *Handler) render(articles []*content.Article) error {
 
 // publishable returns the articles to publish at now, sorted newest first
 // (Published desc, then ID), and the earliest Published time still to come
-// (zero when none).
-func publishable(articles []*content.Article, now time.Time) ([]*content.Article, time.Time) {
-	if published, due, ok := publishableInOrder(articles, now); ok {
-		return published, due
+// (zero when none). last, when not nil, is a list known to be in
+// content.FeedOrder, the last one given: pairs of articles next to each
+// other there need no comparing again. inOrder reports whether articles
+// were in content.FeedOrder.
+func publishable(articles, last []*content.Article, now time.Time) (published []*content.Article, due time.Time, inOrder bool) {
+	if published, due, ok := publishableInOrder(articles, last, now); ok {
+		return published, due, true
 	}
 	// Sorting small keys keeps the comparisons off the articles' memory.
 	type sortKey struct {
@@ -341,7 +367,6 @@ func publishable(articles []*content.Article, now time.Time) ([]*content.Article
 		id   string
 	}
 	keys := make([]sortKey, 0, len(articles))
-	var due time.Time
 	for i, a := range articles {
 		switch {
 		case a.Draft:
@@ -362,20 +387,29 @@ func publishable(articles []*content.Article, now time.Time) ([]*content.Article
 		}
 		return cmp.Compare(a.id, b.id)
 	})
-	published := make([]*content.Article, len(keys))
+	published = make([]*content.Article, len(keys))
 	for j, k := range keys {
 		published[j] = articles[k.i]
 	}
-	return published, due
+	return published, due, false
 }
 
 // publishableInOrder is publishable for articles already in its order, as
 // a Library gives them (content.FeedOrder): no sort, and when every article
 // is due, not even a copy. ok is false when the articles are not in order.
-func publishableInOrder(articles []*content.Article, now time.Time) (published []*content.Article, due time.Time, ok bool) {
+func publishableInOrder(articles, last []*content.Article, now time.Time) (published []*content.Article, due time.Time, ok bool) {
 	held := 0
+	w := listWalk{last: last}
+	at := -1 // where the article before was in last, or -1
 	for i, a := range articles {
-		if i > 0 && content.FeedOrder(articles[i-1], a) > 0 {
+		// Two articles paired with last are in its order, which is
+		// content.FeedOrder: only a pair with an article it does not hold
+		// there is compared. Comparing every pair read the ids of articles
+		// of the same second all over the heap (15 ms a change at 100,000).
+		k := w.pair(a)
+		known := k >= 0 && at >= 0
+		at = k
+		if i > 0 && !known && content.FeedOrder(articles[i-1], a) > 0 {
 			return nil, time.Time{}, false
 		}
 		switch {
