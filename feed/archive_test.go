@@ -467,3 +467,40 @@ func BenchmarkUpdateOneMore(b *testing.B) {
 		}
 	}
 }
+
+// TestArchivePaths checks which archive paths are served, by net/http
+// and by the fasthttp server: the pages' own, written as archivePath
+// writes them, and no other spelling of a number.
+func TestArchivePaths(t *testing.T) {
+	h, srv, _ := newUpdated(t, Options{Limit: 2}, numbered(8)) // 6 archived: 3 pages
+	fast := startFast(t, h)
+	c := rawClient(t)
+	tests := []struct {
+		path string
+		want int
+	}{
+		{"/archive/1.atom", http.StatusOK},
+		{"/archive/2.rss", http.StatusOK},
+		{"/archive/3.json", http.StatusOK},
+		{"/archive/3.html", http.StatusOK},
+		{"/archive/4.atom", http.StatusNotFound},
+		{"/archive/0.atom", http.StatusNotFound},
+		{"/archive/01.atom", http.StatusNotFound},
+		{"/archive/+1.atom", http.StatusNotFound},
+		{"/archive/-1.atom", http.StatusNotFound},
+		{"/archive/1_0.atom", http.StatusNotFound},
+		{"/archive/99999999999999999999.atom", http.StatusNotFound},
+		{"/archive/1.xml", http.StatusNotFound},
+		{"/archive/1", http.StatusNotFound},
+		{"/archive/1.atom.gz", http.StatusNotFound},
+		{"/archive/.atom", http.StatusNotFound},
+		{"/archive/", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		for _, base := range []string{srv.URL, fast} {
+			if got := fetch(t, c, "GET", base, tt.path, nil); got.status != tt.want {
+				t.Errorf("%s%s: status %d, want %d", base, tt.path, got.status, tt.want)
+			}
+		}
+	}
+}

@@ -46,7 +46,7 @@ func (h *Handler) Files() (map[string]File, error) {
 		files[path] = f
 		return nil
 	}
-	for path, res := range v.files {
+	for path, res := range v.all() {
 		if path == "" {
 			path = "index.html"
 		}

@@ -70,7 +70,7 @@ func (h *Handler) serveFast(ctx *fasthttp.RequestCtx) bool {
 	case pattern == stylesheetPattern:
 		res = h.stylesheet
 	default:
-		res = v.files[string(path[1:])]
+		res = v.file(string(path[1:]))
 	}
 	if res == nil {
 		return false

@@ -192,7 +192,7 @@ func TestTombstonesOff(t *testing.T) {
 // allFeedPaths returns the served path of every feed document.
 func allFeedPaths(h *Handler) []string {
 	var paths []string
-	for p, res := range h.current.Load().files {
+	for p, res := range h.current.Load().all() {
 		if res.feed {
 			paths = append(paths, "/"+p)
 		}

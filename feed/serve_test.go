@@ -130,7 +130,7 @@ func TestSendMatchesServeContent(t *testing.T) {
 		lastMod := atom.modTime.UTC().Format(http.TimeFormat)
 		before := atom.modTime.Add(-time.Hour).UTC().Format(http.TimeFormat)
 		targets := map[string]*resource{"/feed.atom": atom, "/feed.json": v.files["feed.json"], "/": v.files[""],
-			"/" + StylesheetName: h.stylesheet, "/archive/1.atom": v.files["archive/1.atom"], "/archive/1.html": v.files["archive/1.html"]}
+			"/" + StylesheetName: h.stylesheet, "/archive/1.atom": v.file("archive/1.atom"), "/archive/1.html": v.file("archive/1.html")}
 		for path, res := range targets {
 			if res == nil {
 				t.Fatalf("no document for %s", path)
