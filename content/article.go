@@ -22,7 +22,7 @@ type Article struct {
 	Path      string    // slash-separated path relative to the content folder
 	Slug      string    // URL path under /articles/, unique within the folder
 	Title     string    // plain text
-	Summary   string    // plain text, about 300 characters at most
+	Summary   string    // plain text, about 300 characters at most, unless kept on disk: read it with LoadSummary
 	HTML      string    // sanitised body HTML, unless kept on disk: read it with LoadHTML
 	Author    string    // empty when the file names none
 	Tags      []string  // as given, de-duplicated

@@ -9,9 +9,11 @@ import (
 )
 
 // bodyFile keeps the body HTML of a Library's articles on disk, out of the
-// heap. Only the newest articles' feeds and the pages readers open need a
-// body, but every article has one: at 100,000 articles, half a gigabyte of
-// HTML that the collector would otherwise scan and double.
+// heap, each with its summary in front of it. Only the newest articles'
+// feeds and the pages readers open need a body, but every article has one:
+// at 100,000 articles, half a gigabyte of HTML that the collector would
+// otherwise scan and double; the summaries, 30 MB, were the largest part
+// of an article left in memory.
 //
 // Bodies are appended and never rewritten in place, so an Article handed
 // out earlier reads the body it was built with for as long as it lives. A
@@ -26,11 +28,13 @@ type bodyFile struct {
 	kept     bool  // kept across restarts (parsecache.go): close leaves it
 }
 
-// bodyRef is where an article's body lies in a bodyFile.
+// bodyRef is where an article's summary and body lie in a bodyFile: n
+// bytes at off, the first sum of them the summary.
 type bodyRef struct {
 	file *bodyFile
 	off  int64
 	n    int64
+	sum  int64
 }
 
 // newBodyFile creates an unnamed body file in dir (the system's temporary
@@ -73,14 +77,14 @@ func openKeptBodyFile(name string) (*bodyFile, error) {
 
 // adopt returns a reference to a body already in the file (written before
 // a restart), counted as live.
-func (b *bodyFile) adopt(off, n int64) (bodyRef, bool) {
+func (b *bodyFile) adopt(off, n, sum int64) (bodyRef, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if off < 0 || n < 0 || off+n > b.size {
+	if off < 0 || n < 0 || off+n > b.size || sum < 0 || sum > n {
 		return bodyRef{}, false
 	}
 	b.live += n
-	return bodyRef{file: b, off: off, n: n}, true
+	return bodyRef{file: b, off: off, n: n, sum: sum}, true
 }
 
 // sync makes the bodies written so far durable, before a parse cache
@@ -92,14 +96,20 @@ func (b *bodyFile) sync() error {
 	return nil
 }
 
-// put appends html and returns where it lies.
-func (b *bodyFile) put(html string) (bodyRef, error) {
+// put appends summary and html, in one write, and returns where they lie.
+func (b *bodyFile) put(summary, html string) (bodyRef, error) {
+	buf := make([]byte, 0, len(summary)+len(html))
+	return b.putRaw(append(append(buf, summary...), html...), int64(len(summary)))
+}
+
+// putRaw appends what a bodyRef with sum bytes of summary points at.
+func (b *bodyFile) putRaw(data []byte, sum int64) (bodyRef, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, err := b.f.WriteAt([]byte(html), b.size); err != nil {
+	if _, err := b.f.WriteAt(data, b.size); err != nil {
 		return bodyRef{}, fmt.Errorf("write body: %w", err)
 	}
-	ref := bodyRef{file: b, off: b.size, n: int64(len(html))}
+	ref := bodyRef{file: b, off: b.size, n: int64(len(data)), sum: sum}
 	b.size += ref.n
 	b.live += ref.n
 	return ref, nil
@@ -115,16 +125,16 @@ func (r bodyRef) release() {
 	r.file.mu.Unlock()
 }
 
-// read returns the body r points at.
-func (r bodyRef) read() (string, error) {
-	if r.n == 0 {
-		return "", nil
+// readRange returns bytes [from, to) of what r points at.
+func (r bodyRef) readRange(from, to int64) ([]byte, error) {
+	if to <= from {
+		return nil, nil
 	}
-	buf := make([]byte, r.n)
-	if _, err := r.file.f.ReadAt(buf, r.off); err != nil {
-		return "", fmt.Errorf("read body: %w", err)
+	buf := make([]byte, to-from)
+	if _, err := r.file.f.ReadAt(buf, r.off+from); err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
 	}
-	return string(buf), nil
+	return buf, nil
 }
 
 // defaultBodyWaste is how many bytes of replaced bodies a body file holds
@@ -149,25 +159,38 @@ func (b *bodyFile) close() error {
 	return err
 }
 
+// LoadSummary returns the article's summary. The articles of a Library
+// keep it on disk with the body, so this reads a file.
+func (a *Article) LoadSummary() (string, error) {
+	return a.load(a.Summary, 0, a.body.sum)
+}
+
 // LoadHTML returns the article's sanitised body HTML. The articles of a
 // Library keep their bodies on disk, so this reads a file; the Article
 // must not be compared by its HTML field alone (see SameBody).
 func (a *Article) LoadHTML() (string, error) {
+	return a.load(a.HTML, a.body.sum, a.body.n)
+}
+
+// load returns held, the field, or when the article's summary and body are
+// on disk, bytes [from, to) of what is stored.
+func (a *Article) load(held string, from, to int64) (string, error) {
 	if a.body.file == nil {
-		return a.HTML, nil
+		return held, nil
 	}
-	html, err := a.body.read()
+	b, err := a.body.readRange(from, to)
 	if err != nil {
 		return "", fmt.Errorf("article %s: %w", a.Path, err)
 	}
-	return html, nil
+	return string(b), nil
 }
 
-// SameBody reports whether a and b certainly have the same body HTML
-// without reading it: both carry equal HTML, or point at the same stored
-// body. Bodies that are equal but stored twice count as different.
+// SameBody reports whether a and b certainly have the same summary and
+// body HTML without reading them: both carry equal ones, or point at the
+// same stored ones. Bodies that are equal but stored twice count as
+// different.
 func (a *Article) SameBody(b *Article) bool {
-	return a.HTML == b.HTML && a.body == b.body
+	return a.HTML == b.HTML && a.Summary == b.Summary && a.body == b.body
 }
 
 // Unchanged reports, without comparing their fields, whether a and b are

@@ -12,10 +12,10 @@ import (
 	"github.com/dropfeed/dropfeed/content"
 )
 
-// TestBodiesKeptOnDisk checks that a Library's articles carry no body in
-// memory, that each reads the body it was built with even after the file
-// changed and the body file was compacted, and that compaction frees the
-// replaced bodies.
+// TestBodiesKeptOnDisk checks that a Library's articles carry no summary
+// or body in memory, that each reads those it was built with even after
+// the file changed and the body file was compacted, and that compaction
+// frees the replaced bodies.
 func TestBodiesKeptOnDisk(t *testing.T) {
 	dir, bodyDir := t.TempDir(), t.TempDir()
 	c := &clock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
@@ -38,8 +38,8 @@ func TestBodiesKeptOnDisk(t *testing.T) {
 	lib.scan(t)
 	first := lib.Articles()
 	for _, a := range first {
-		if a.HTML != "" {
-			t.Errorf("%s: HTML in memory (%d bytes), want it on disk", a.Path, len(a.HTML))
+		if a.HTML != "" || a.Summary != "" {
+			t.Errorf("%s: HTML (%d bytes) or summary (%d) in memory, want them on disk", a.Path, len(a.HTML), len(a.Summary))
 		}
 	}
 	content.SetBodyWaste(l, 10_000)
@@ -70,6 +70,13 @@ func TestBodiesKeptOnDisk(t *testing.T) {
 			}
 			if !strings.Contains(html, tt.want[a.Path]) || !strings.Contains(html, filler[:40]) {
 				t.Errorf("%s: %s loads %.60q…, want %q", tt.name, a.Path, html, tt.want[a.Path])
+			}
+			summary, err := a.LoadSummary()
+			if err != nil {
+				t.Fatalf("%s: %s: %v", tt.name, a.Path, err)
+			}
+			if !strings.HasPrefix(summary, tt.want[a.Path]) || strings.Contains(summary, "<") {
+				t.Errorf("%s: %s summary %.60q…, want it to start %q", tt.name, a.Path, summary, tt.want[a.Path])
 			}
 		}
 	}

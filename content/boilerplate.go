@@ -478,7 +478,8 @@ func (c *change) rederive(p string) {
 	}
 	a := build(p, id, parsed)
 	oldHTML, err := old.LoadHTML()
-	if err == nil && a.Title == old.Title && a.Summary == old.Summary && a.HTML == oldHTML && slices.Equal(a.Dropped, old.Dropped) {
+	oldSummary, sumErr := old.LoadSummary()
+	if err == nil && sumErr == nil && a.Title == old.Title && a.Summary == oldSummary && a.HTML == oldHTML && slices.Equal(a.Dropped, old.Dropped) {
 		return
 	}
 	old.body.release()

@@ -18,16 +18,21 @@ func SetScanWorkers(l *Library, n int) {
 	l.workers = n
 }
 
-// Loaded returns a with its body read into the HTML field and its stored
-// body forgotten, so that articles of different Libraries compare equal.
+// Loaded returns a with its summary and body read into the Summary and
+// HTML fields and its stored body forgotten, so that articles of different
+// Libraries compare equal.
 func Loaded(t testing.TB, a *Article) Article {
 	t.Helper()
 	html, err := a.LoadHTML()
 	if err != nil {
 		t.Fatal(err)
 	}
+	summary, err := a.LoadSummary()
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := *a
-	c.HTML, c.body = html, bodyRef{}
+	c.Summary, c.HTML, c.body = summary, html, bodyRef{}
 	return c
 }
 

@@ -907,12 +907,12 @@ func NewID() string {
 // keepBody moves a's body HTML to the body file. If that fails (a full
 // disk), the article keeps its body in memory and still publishes.
 func (l *Library) keepBody(a Article) Article {
-	ref, err := l.bodies.put(a.HTML)
+	ref, err := l.bodies.put(a.Summary, a.HTML)
 	if err != nil {
 		l.log.Warn("cannot store article body on disk; keeping it in memory", "file", a.Path, "reason", err)
 		return a
 	}
-	a.HTML, a.body = "", ref
+	a.Summary, a.HTML, a.body = "", "", ref
 	return a
 }
 
@@ -939,9 +939,9 @@ func (l *Library) compactBodies() {
 		}
 		was[p] = old.body
 		a := *old // stored articles are shared: the moved one is new
-		html, err := a.LoadHTML()
+		data, err := old.body.readRange(0, old.body.n)
 		if err == nil {
-			a.body, err = fresh.put(html)
+			a.body, err = fresh.putRaw(data, old.body.sum)
 		}
 		if err != nil {
 			l.log.Warn("cannot compact the article bodies", "reason", err)

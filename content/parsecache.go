@@ -49,8 +49,9 @@ type ParsedStore interface {
 const bodyFileKey = "\x00body-file"
 
 // recordVersion is the first byte of a record; a record of another version
-// is a miss, so a change of the format only costs one slow restart.
-const recordVersion = 1
+// is a miss, so a change of the format only costs one slow restart. 2: the
+// summary is in the body file, in front of the body.
+const recordVersion = 2
 
 // cacheEntry is one file's record: the parse, without its body, and what
 // it is valid for.
@@ -58,7 +59,7 @@ type cacheEntry struct {
 	stat    fileStat
 	hash    string
 	body    bodyRef
-	parsed  Parsed // no HTML and no fingerprints: the body file and the learned set hold them
+	parsed  Parsed // no summary, HTML or fingerprints: the body file and the learned set hold them
 	applied []Fingerprint
 }
 
@@ -215,7 +216,7 @@ func (c *change) usable(f scanFile, raw []byte, sets map[string]map[Fingerprint]
 // of e's hash, which the identity settled for p would keep as it is.
 func (c *change) restore(p string, e *cacheEntry, a *Article) bool {
 	l := c.l
-	ref, ok := l.bodies.adopt(e.body.off, e.body.n)
+	ref, ok := l.bodies.adopt(e.body.off, e.body.n, e.body.sum)
 	if !ok {
 		return false
 	}
@@ -238,7 +239,7 @@ func (c *change) keep(p string, st fileStat, hash string, parsed Parsed, a *Arti
 		c.unkeep(p)
 		return
 	}
-	parsed.HTML, parsed.fingerprints = "", nil
+	parsed.Summary, parsed.HTML, parsed.fingerprints = "", "", nil
 	if c.kept == nil {
 		c.kept = map[string]cacheEntry{}
 	}
@@ -363,8 +364,9 @@ func (e cacheEntry) encode() []byte {
 	w.str(e.hash)
 	w.int(e.body.off)
 	w.int(e.body.n)
+	w.int(e.body.sum)
 	p := &e.parsed
-	for _, s := range []string{p.Title, p.Summary, p.Author, p.Language, p.ID} {
+	for _, s := range []string{p.Title, p.Author, p.Language, p.ID} {
 		w.str(s)
 	}
 	w.time(p.Date)
@@ -400,8 +402,9 @@ func decodeEntry(b []byte) (cacheEntry, error) {
 	e.hash = r.str()
 	e.body.off = r.int()
 	e.body.n = r.int()
+	e.body.sum = r.int()
 	p := &e.parsed
-	for _, s := range []*string{&p.Title, &p.Summary, &p.Author, &p.Language, &p.ID} {
+	for _, s := range []*string{&p.Title, &p.Author, &p.Language, &p.ID} {
 		*s = r.str()
 	}
 	p.Date = r.time()

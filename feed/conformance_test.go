@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"html"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -331,6 +332,18 @@ func checkCorpusItem(t *testing.T, format string, it *gofeed.Item, a *content.Ar
 		if !strings.Contains(it.Content, s) {
 			t.Errorf("%s: content lacks %s:\n%s", a.Path, s, it.Content)
 		}
+	}
+	// A Library keeps the summary on disk with the body.
+	summary, err := a.LoadSummary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := it.Description
+	if format == "rss" {
+		got = html.UnescapeString(got) // RSS descriptions are HTML
+	}
+	if a.Summary != "" || got != summary {
+		t.Errorf("%s: summary %q in the feed, %q read from disk, %q in memory", a.Path, it.Description, summary, a.Summary)
 	}
 	checkAbsolute(t, it.Content)
 }

@@ -175,12 +175,16 @@ func feedLinks(site Site) []feedLink {
 // a link to the newest of the archived pages when there are any, then the
 // tags with their feeds.
 func renderIndex(site Site, articles []*content.Article, archived int, tags []tagGroup) ([]byte, error) {
+	items, err := indexItems(site, articles)
+	if err != nil {
+		return nil, fmt.Errorf("render index: %w", err)
+	}
 	data := indexPage{
 		Site:     site,
 		Title:    siteTitle(site),
 		Lang:     site.Language,
 		Feeds:    feedLinks(site),
-		Articles: indexItems(site, articles),
+		Articles: items,
 	}
 	if archived > 0 {
 		data.Older = docURL(site.BaseURL, archivePath(archived), "html")
@@ -202,6 +206,10 @@ func renderIndex(site Site, articles []*content.Article, archived int, tags []ta
 // feed archive page n, with links to the newer page (the index, when n is
 // the newest page) and the older one.
 func renderArchivePage(site Site, n int, sealed bool, articles []*content.Article) ([]byte, error) {
+	items, err := indexItems(site, articles)
+	if err != nil {
+		return nil, fmt.Errorf("render archive page %d: %w", n, err)
+	}
 	heading := "Archive page " + strconv.Itoa(n)
 	data := archivePage{
 		Title:     heading + " – " + siteTitle(site),
@@ -210,7 +218,7 @@ func renderArchivePage(site Site, n int, sealed bool, articles []*content.Articl
 		Home:      site.BaseURL.String(),
 		SiteTitle: siteTitle(site),
 		Feeds:     feedLinks(site),
-		Articles:  indexItems(site, articles),
+		Articles:  items,
 		Newer:     site.BaseURL.String(),
 	}
 	if sealed {
@@ -223,17 +231,21 @@ func renderArchivePage(site Site, n int, sealed bool, articles []*content.Articl
 }
 
 // indexItems lists articles as the index and archive pages show them.
-func indexItems(site Site, articles []*content.Article) []indexItem {
+func indexItems(site Site, articles []*content.Article) ([]indexItem, error) {
 	items := make([]indexItem, len(articles))
 	for i, a := range articles {
+		summary, err := a.LoadSummary()
+		if err != nil {
+			return nil, err
+		}
 		items[i] = indexItem{
 			Title:     a.Title,
 			URL:       ArticleURL(site.BaseURL, a.Slug),
-			Summary:   a.Summary,
+			Summary:   summary,
 			Published: a.Published,
 		}
 	}
-	return items
+	return items, nil
 }
 
 // renderArticle renders one article as an HTML page. Its HTML is already

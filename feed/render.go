@@ -297,12 +297,16 @@ func newEntry(base *url.URL, a *content.Article) (entry, error) {
 	if err != nil {
 		return entry{}, err
 	}
+	summary, err := a.LoadSummary()
+	if err != nil {
+		return entry{}, err
+	}
 	link := ArticleURL(base, a.Slug)
 	e := entry{
 		id:        strings.TrimSpace(xmlText(a.ID)),
 		link:      link,
 		title:     xmlText(a.Title),
-		summary:   xmlText(a.Summary),
+		summary:   xmlText(summary),
 		html:      absoluteURLs(xmlText(body), link),
 		author:    strings.TrimSpace(xmlText(a.Author)),
 		lang:      languageTag(a.Language),
