@@ -67,11 +67,12 @@ const maxRegroup = 256
 
 // regroupTags returns groupTags(published, limit, known) for a version
 // whose previous one grouped lastPublished into last, known holding that
-// grouping's names, both lists in content.FeedOrder: it adds and takes away the articles that changed
-// instead of grouping every article again. It reports false, with the
-// caller then calling groupTags, when the change is large or a group lost
-// an article it showed and has more than it can now show (the next one
-// is unknown without a look at every article).
+// grouping's names, both lists in content.FeedOrder: it adds and takes
+// away the articles that changed instead of grouping every article again.
+// It reports false, with the caller then calling groupTags, when the
+// change is large or a group lost an article it showed and has more than
+// it can now show (the next one is unknown without a look at every
+// article).
 func regroupTags(last []tagGroup, lastPublished, published []*content.Article, limit int, known map[string]tagName) ([]tagGroup, map[string]tagName, bool) {
 	added, gone := listDiff(lastPublished, published)
 	if len(added)+len(gone) > maxRegroup {
