@@ -480,6 +480,9 @@ func (c *change) rederive(p string) {
 	oldHTML, err := old.LoadHTML()
 	oldSummary, sumErr := old.LoadSummary()
 	if err == nil && sumErr == nil && a.Title == old.Title && a.Summary == oldSummary && a.HTML == oldHTML && slices.Equal(a.Dropped, old.Dropped) {
+		// The article stands, but its parse cache record must carry the
+		// boilerplate it now has, or the next start takes it for a miss.
+		c.keep(p, l.stats[p], id.Hash, parsed, old)
 		return
 	}
 	old.body.release()

@@ -331,3 +331,37 @@ func TestParseCacheAfterCompaction(t *testing.T) {
 		t.Errorf("after compaction and restart the articles differ:\n got %+v\nwant %+v", l.byPath(), before)
 	}
 }
+
+// A paragraph that becomes boilerplate but was left out of the articles
+// holding it anyway (a photo credit) changes no article, yet their
+// records must learn it: a restart takes them from the cache still.
+func TestParseCacheRecordsLateBoilerplate(t *testing.T) {
+	dir, state, c, l := scannedCacheCorpus(t)
+	credit := "Photo: an archive picture of the old harbour, courtesy of the town museum."
+	// A folder of its own, with no other boilerplate whose counts would
+	// change the articles' list of what was left out.
+	story := func(i int, title string) {
+		write(t, dir, fmt.Sprintf("museum/credited-%d.txt", i), title+"\n\n"+credit+"\n\n"+
+			title+": a story with an opening sentence of its own, long enough to be its summary.\n\n"+
+			"A second paragraph about "+title+" and the people of the harbour.\n")
+	}
+	story(0, "Old crane taken down")
+	story(1, "Sea wall mended")
+	l.apply(t, "museum/credited-0.txt", "museum/credited-1.txt")
+	held := l.byPath()["museum/credited-0.txt"]
+	// A third file holding the credit makes it boilerplate in the folder.
+	story(2, "Harbour master retires")
+	l.apply(t, "museum/credited-2.txt")
+	if got := l.byPath()["museum/credited-0.txt"]; !reflect.DeepEqual(got, held) {
+		t.Fatalf("credited-0 changed when its credit became boilerplate:\n got %+v\nwant %+v", got, held)
+	}
+	l.close(t)
+
+	quietEdit(t, dir, "museum/credited-0.txt", "Old crane", "OLD CRANE")
+	l = openKept(t, dir, state, c)
+	defer l.close(t)
+	l.scan(t)
+	if got := l.byPath()["museum/credited-0.txt"]; !reflect.DeepEqual(got, held) {
+		t.Errorf("credited-0 not from the cache after restart:\n got %+v\nwant %+v", got, held)
+	}
+}
