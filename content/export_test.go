@@ -57,3 +57,8 @@ func BodyFileSize(l *Library) int64 {
 func SetSaveChunk(l *Library, n int) {
 	l.kept.chunk = n
 }
+
+// SetScanFlush sets how many writes l's scans hold before saving them.
+func SetScanFlush(l *Library, n int) {
+	l.flushAt = n
+}

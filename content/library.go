@@ -1,6 +1,7 @@
 package content
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -87,6 +88,7 @@ type Library struct {
 	stats     map[string]fileStat // by path: size, mtime and inode when last read
 	unsettled []string            // files Scan found still open for writing, not read
 	workers   int                 // goroutines that load files in a scan; 0 means GOMAXPROCS
+	flushAt   int                 // writes a scan holds before saving them; 0 means scanFlush
 	learned   *learning           // boilerplate learned from plain-text files (boilerplate.go)
 	bodies    *bodyFile           // the articles' body HTML (bodies.go)
 	bodyDir   string              // where body files are made
@@ -256,6 +258,10 @@ func (l *Library) Scan(ctx context.Context) (bool, error) {
 	for p, fi := range present {
 		files = append(files, scanFile{p, fi})
 	}
+	// In path order, the store's keys: each save of a first scan then adds
+	// to the end of its trees rather than rewriting pages all over them
+	// (and mapping them all in), and a restart reads the records in order.
+	slices.SortFunc(files, func(a, b scanFile) int { return strings.Compare(a.rel, b.rel) })
 	if err := tx.upsertAll(ctx, files); err != nil {
 		// What was stored so far is kept, as when a scan meets a bad file.
 		return tx.changed, errors.Join(fmt.Errorf("scan %s: %w", l.dir, err), tx.commit())
@@ -475,15 +481,43 @@ func (l *Library) begin() *change {
 }
 
 func (c *change) commit() error {
-	if err := c.l.store.SaveIdentities(c.put, c.del); err != nil {
-		return err
-	}
-	err := c.settleBoilerplate()
-	c.saveKept()
-	if c.l.bodies.wasteful(c.l.bodyWaste) {
+	saved, err := c.save()
+	if saved && c.l.bodies.wasteful(c.l.bodyWaste) {
 		c.l.compactBodies()
 	}
 	return err
+}
+
+// save writes what the change has collected so far to the store and
+// starts collecting afresh; what fails to be written stays collected.
+// saved reports whether the identities were written, the rest following.
+func (c *change) save() (saved bool, err error) {
+	if err := c.l.store.SaveIdentities(c.put, c.del); err != nil {
+		return false, err
+	}
+	clear(c.put)
+	c.del = nil
+	err = c.settleBoilerplate()
+	c.saveKept()
+	clear(c.kept)
+	c.unkept = nil
+	return true, err
+}
+
+// saveIfFull saves what a scan has collected once it holds scanFlush writes.
+func (c *change) saveIfFull() {
+	if c.pending() < cmp.Or(c.l.flushAt, scanFlush) {
+		return
+	}
+	if _, err := c.save(); err != nil {
+		// Kept for the commit that ends the scan, which reports it.
+		c.l.log.Warn("cannot save the scan's progress; trying again at its end", "reason", err)
+	}
+}
+
+// pending is how many writes the change holds for the store.
+func (c *change) pending() int {
+	return len(c.put) + len(c.del) + len(c.kept) + len(c.unkept)
 }
 
 func (c *change) setID(p string, id Identity) {
@@ -658,6 +692,12 @@ func (c *change) store(p string, fi fs.FileInfo, ld loaded) {
 // meanwhile stay small.
 const scanChunk = 256
 
+// scanFlush is how many writes a scan holds before saving them to the
+// store, as a commit does: a first scan of 100,000 files otherwise holds
+// every identity and parse cache record to the end (60 MB, and twice that
+// while they are encoded), and a crash before it ends loses them all.
+const scanFlush = 8192
+
 // scanFile is a file a scan found.
 type scanFile struct {
 	rel string
@@ -685,6 +725,7 @@ func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
 				return err
 			}
 			c.upsert(f.rel, f.fi, true)
+			c.saveIfFull()
 		}
 		return nil
 	}
@@ -701,6 +742,7 @@ func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
 		for i, f := range chunk {
 			c.store(f.rel, f.fi, out[i])
 		}
+		c.saveIfFull()
 	}
 	return nil
 }

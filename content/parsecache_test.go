@@ -179,6 +179,18 @@ func TestParseCacheRestart(t *testing.T) {
 	}
 }
 
+// fromCache reports the articles of before that a restart shows otherwise
+// in after: each file was edited in place while stopped, so what differs
+// was not taken from the parse cache.
+func fromCache(t *testing.T, before, after map[string]content.Article) {
+	t.Helper()
+	for p, want := range before {
+		if !reflect.DeepEqual(after[p], want) {
+			t.Errorf("%s not from the cache after restart:\n got %+v\nwant %+v", p, after[p], want)
+		}
+	}
+}
+
 // Records saved in several transactions are all there at the next start:
 // every file edited in place while stopped still shows what it said.
 func TestParseCacheSavedInChunks(t *testing.T) {
@@ -210,11 +222,7 @@ func TestParseCacheSavedInChunks(t *testing.T) {
 	defer l.close(t)
 	l.scan(t)
 	after := l.byPath()
-	for p, want := range before {
-		if !reflect.DeepEqual(after[p], want) {
-			t.Errorf("%s not from the cache after restart:\n got %+v\nwant %+v", p, after[p], want)
-		}
-	}
+	fromCache(t, before, after)
 }
 
 // Whatever is wrong with the cache, a restart publishes what parsing the
@@ -329,6 +337,85 @@ func TestParseCacheAfterCompaction(t *testing.T) {
 	l.scan(t)
 	if !reflect.DeepEqual(l.byPath(), before) {
 		t.Errorf("after compaction and restart the articles differ:\n got %+v\nwant %+v", l.byPath(), before)
+	}
+}
+
+// savesCounter is a store that counts the identities each save writes.
+type savesCounter struct {
+	*store.Store
+	saves []int
+}
+
+func (s *savesCounter) SaveIdentities(put map[string]content.Identity, del []string) error {
+	s.saves = append(s.saves, len(put)+len(del))
+	return s.Store.SaveIdentities(put, del)
+}
+
+// A first scan saves identities and parse cache records as it goes, not
+// all at its end, each once; and what it saved is what a restart uses:
+// every file edited in place while stopped still shows what the cache
+// kept, for stories read before their folder learned its banner too.
+func TestScanSavesAsItGoes(t *testing.T) {
+	for _, workers := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
+			dir, state := t.TempDir(), filepath.Join(t.TempDir(), "state.db")
+			c := &clock{time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)}
+			type edit struct{ rel, from, to string }
+			var edits []edit
+			boats := []string{"Osprey", "Kestrel", "Curlew", "Heron", "Plover", "Gannet", "Puffin", "Tern", "Dunlin", "Merlin", "Avocet", "Shag"}
+			for i, boat := range boats {
+				title := "The " + boat + " comes home"
+				rel := fmt.Sprintf("news/story-%02d.txt", i)
+				write(t, dir, rel, newsStory(title, "The "+boat+" left the quay at dawn, the story's own opening sentence, long enough to be its summary.",
+					"Its second paragraph follows the "+boat+" along the coast and back with the tide."))
+				edits = append(edits, edit{rel, "comes home", "COMES HOME"})
+			}
+			// More than a scan loads at once, so that the parallel scan saves between its loads.
+			for i := range 300 {
+				rel := fmt.Sprintf("notes/note-%03d.md", i)
+				write(t, dir, rel, md(fmt.Sprintf("Note %03d", i), "What the note says."))
+				edits = append(edits, edit{rel, "Note", "NOTE"})
+			}
+			st, err := store.Open(state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			counter := &savesCounter{Store: st}
+			l, err := content.OpenLibrary(dir, counter, content.LibraryOptions{Now: c.now, KeepBodies: state + ".bodies"})
+			if err != nil {
+				st.Close()
+				t.Fatal(err)
+			}
+			content.SetScanWorkers(l, workers)
+			content.SetScanFlush(l, 100)
+			first := lib{l, st, t}
+			first.scan(t)
+			before := first.byPath()
+			first.close(t)
+
+			carried, total := 0, 0
+			for _, n := range counter.saves {
+				total += n
+				if n > 0 {
+					carried++
+				}
+			}
+			if carried < 2 || total != len(edits) {
+				t.Errorf("identities saved in writes of %v: want %d in all, in more than one write", counter.saves, len(edits))
+			}
+
+			for _, e := range edits {
+				quietEdit(t, dir, e.rel, e.from, e.to)
+			}
+			l2 := openKept(t, dir, state, c)
+			defer l2.close(t)
+			l2.scan(t)
+			after := l2.byPath()
+			fromCache(t, before, after)
+			if got := before["news/story-00.txt"].Title; got != "The Osprey comes home" {
+				t.Errorf("story 0: title %q, want the banner learned and left out", got)
+			}
+		})
 	}
 }
 
