@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -212,6 +214,30 @@ func TestIntList(t *testing.T) {
 		if err := l.Set(bad); err == nil {
 			t.Errorf("Set(%q) gave no error", bad)
 		}
+	}
+}
+
+// --dropfeed-env takes KEY=VALUE pairs, and the server started with them
+// has them in its environment.
+func TestDropfeedEnv(t *testing.T) {
+	cfg, err := parseConfig([]string{"--dropfeed-env", "GOMEMLIMIT=260MiB", "--dropfeed-env", "BENCH_PROBE=a=b"}, io.Discard)
+	if err != nil || !slices.Equal(cfg.dropfeedEnv, envList{"GOMEMLIMIT=260MiB", "BENCH_PROBE=a=b"}) {
+		t.Fatalf("parseConfig: %v, %v", cfg, err)
+	}
+	for _, bad := range []string{"GOMEMLIMIT", "=1"} {
+		if _, err := parseConfig([]string{"--dropfeed-env", bad}, io.Discard); err == nil {
+			t.Errorf("--dropfeed-env %q gave no error", bad)
+		}
+	}
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "probe.log")
+	srv, err := startServer(t.Context(), "probe", "", logPath, []string{"/bin/sh", "-c", `printf %s "$BENCH_PROBE"`}, dir, cfg.dropfeedEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-srv.exited
+	if got, err := os.ReadFile(logPath); err != nil || string(got) != "a=b" {
+		t.Errorf("the server saw BENCH_PROBE=%q (%v), want %q", got, err, "a=b")
 	}
 }
 

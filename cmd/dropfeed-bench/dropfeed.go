@@ -61,7 +61,7 @@ func dropfeedRun(ctx context.Context, cfg *config, work, dir string, n int, keep
 		logPath := filepath.Join(work, fmt.Sprintf("dropfeed-%d-%s.log", n, tag))
 		srv, err := startServer(ctx, "dropfeed", base, logPath, []string{
 			cfg.dropfeed, "serve", "--dir", dir, "--addr", addr, "--base-url", base, "--title", "dropfeed bench",
-		}, work)
+		}, work, cfg.dropfeedEnv)
 		if err != nil {
 			return nil, 0, 0, err
 		}

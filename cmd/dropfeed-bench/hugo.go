@@ -113,7 +113,7 @@ func hugoRun(ctx context.Context, cfg *config, work string, n int) (hugoResult, 
 	srv, err := startServer(ctx, "hugo", base, filepath.Join(work, fmt.Sprintf("hugo-%d.log", n)), []string{
 		cfg.hugo, "server", "--source", site, "--bind", "127.0.0.1", "--port", port, "--baseURL", base,
 		"--appendPort=false", "--disableLiveReload", "--disableFastRender", "--renderToMemory", "--logLevel", "warn",
-	}, site)
+	}, site, nil)
 	if err != nil {
 		return res, err
 	}

@@ -333,7 +333,7 @@ func startNginx(ctx context.Context, nginx, work string, plain, gz []byte, mod t
 	out, _ := exec.CommandContext(ctx, nginx, "-v").CombinedOutput()
 	version := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(out)), "nginx version:"))
 	srv, err := startServer(ctx, "nginx", "http://"+addr+"/", filepath.Join(prefix, "stderr.log"),
-		[]string{nginx, "-p", prefix, "-c", confPath, "-e", filepath.Join(prefix, "error.log")}, prefix)
+		[]string{nginx, "-p", prefix, "-c", confPath, "-e", filepath.Join(prefix, "error.log")}, prefix, nil)
 	if err != nil {
 		return nil, "", err
 	}

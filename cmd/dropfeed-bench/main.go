@@ -41,6 +41,7 @@ type config struct {
 	sizes        []int
 	drops        int
 	dropfeed     string
+	dropfeedEnv  envList
 	hugo         string
 	hugoSizes    []int
 	hugoDrops    int
@@ -84,6 +85,19 @@ func (l *intList) Set(v string) error {
 	return nil
 }
 
+// envList is a repeatable flag value of KEY=VALUE environment variables.
+type envList []string
+
+func (l *envList) String() string { return strings.Join(*l, " ") }
+
+func (l *envList) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", v)
+	}
+	*l = append(*l, v)
+	return nil
+}
+
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	c := &config{sizes: []int{1000, 2000, 10000, 100000}}
 	fs := flag.NewFlagSet("dropfeed-bench", flag.ContinueOnError)
@@ -91,6 +105,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.Var((*intList)(&c.sizes), "sizes", "corpus sizes (articles), comma-separated")
 	fs.IntVar(&c.drops, "drops", 200, "articles dropped one at a time per size")
 	fs.StringVar(&c.dropfeed, "dropfeed", "", "dropfeed binary (default: go build ./cmd/dropfeed into a temp folder)")
+	fs.Var(&c.dropfeedEnv, "dropfeed-env", "KEY=VALUE added to dropfeed's environment, e.g. GOMEMLIMIT=260MiB (repeatable)")
 	fs.StringVar(&c.hugo, "hugo", "", "hugo binary: also measure `hugo server` on the same corpus")
 	var hugoSizes intList
 	fs.Var(&hugoSizes, "hugo-sizes", "corpus sizes for Hugo (default: --sizes)")

@@ -25,15 +25,19 @@ type server struct {
 	waitErr error
 }
 
-// startServer starts argv with its output in logPath. The process gets
-// SIGTERM when ctx ends, and is killed 10 s later if still running.
-func startServer(ctx context.Context, name, base, logPath string, argv []string, dir string) (*server, error) {
+// startServer starts argv with its output in logPath and env (KEY=VALUE)
+// added to its environment. The process gets SIGTERM when ctx ends, and is
+// killed 10 s later if still running.
+func startServer(ctx context.Context, name, base, logPath string, argv []string, dir string, env []string) (*server, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
