@@ -256,7 +256,7 @@ func (l *Library) Scan(ctx context.Context) (bool, error) {
 	}
 	files := make([]scanFile, 0, len(present))
 	for p, fi := range present {
-		files = append(files, scanFile{p, fi})
+		files = append(files, scanFile{p, fi, true})
 	}
 	// In path order, the store's keys: each save of a first scan then adds
 	// to the end of its trees rather than rewriting pages all over them
@@ -307,13 +307,8 @@ func (l *Library) Apply(ctx context.Context, paths []string) (bool, error) {
 }
 
 func (l *Library) apply(ctx context.Context, paths []string, renamed map[string]string) (bool, error) {
-	type found struct {
-		rel   string
-		fi    fs.FileInfo
-		found bool // by walking a folder: not settled by the watcher
-	}
 	var gone []string
-	var files []found
+	var files []scanFile // checked for writers when found by walking a folder: not settled by the watcher
 	for _, rel := range paths {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
@@ -335,7 +330,7 @@ func (l *Library) apply(ctx context.Context, paths []string, renamed map[string]
 					return ctx.Err()
 				}
 				if !fi.IsDir() {
-					files = append(files, found{l.rel(p), fi, true})
+					files = append(files, scanFile{l.rel(p), fi, true})
 				}
 				return nil
 			})
@@ -343,7 +338,7 @@ func (l *Library) apply(ctx context.Context, paths []string, renamed map[string]
 				return false, ctx.Err()
 			}
 		case fi.Mode().IsRegular() && IsArticleFile(rel):
-			files = append(files, found{rel, fi, false})
+			files = append(files, scanFile{rel, fi, false})
 		}
 	}
 
@@ -351,9 +346,15 @@ func (l *Library) apply(ctx context.Context, paths []string, renamed map[string]
 	defer l.mu.Unlock()
 	tx := l.begin()
 	tx.renamed = renamed
+	// Each file once, as first named: a folder's walk may name a file the
+	// watcher named too.
 	keep := map[string]bool{}
+	upserts := make([]scanFile, 0, len(files))
 	for _, f := range files {
-		keep[f.rel] = true
+		if !keep[f.rel] {
+			keep[f.rel] = true
+			upserts = append(upserts, f)
+		}
 	}
 	// Removals first, so that a rename's new path can take over the old identity.
 	for _, g := range gone {
@@ -363,8 +364,9 @@ func (l *Library) apply(ctx context.Context, paths []string, renamed map[string]
 			}
 		}
 	}
-	for _, f := range files {
-		tx.upsert(f.rel, f.fi, f.found)
+	// As a scan: a folder copied in whole is read on every core.
+	if err := tx.upsertAll(ctx, upserts); err != nil {
+		return tx.changed, errors.Join(err, tx.commit())
 	}
 	return tx.changed, tx.commit()
 }
@@ -698,14 +700,15 @@ const scanChunk = 256
 // while they are encoded), and a crash before it ends loses them all.
 const scanFlush = 8192
 
-// scanFile is a file a scan found.
+// scanFile is a file a scan or a change found.
 type scanFile struct {
-	rel string
-	fi  fs.FileInfo
+	rel   string
+	fi    fs.FileInfo
+	check bool // not read while still open for writing
 }
 
-// upsertAll upserts files, as a Scan does (checking for writers), loading
-// them on every core a chunk at a time; l.mu is held.
+// upsertAll upserts files, loading them on every core a chunk at a time;
+// l.mu is held.
 func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
 	l := c.l
 	files = slices.DeleteFunc(files, func(f scanFile) bool { return l.unchanged(f.rel, f.fi) })
@@ -724,7 +727,7 @@ func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			c.upsert(f.rel, f.fi, true)
+			c.upsert(f.rel, f.fi, f.check)
 			c.saveIfFull()
 		}
 		return nil
@@ -733,7 +736,7 @@ func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
 		out := make([]loaded, len(chunk))
 		parallel(workers, len(chunk), func(i int) {
 			if ctx.Err() == nil {
-				out[i] = l.load(chunk[i].rel, chunk[i].fi, true)
+				out[i] = l.load(chunk[i].rel, chunk[i].fi, chunk[i].check)
 			}
 		})
 		if err := ctx.Err(); err != nil {

@@ -203,6 +203,21 @@ func writeBenchCorpus(b *testing.B, dir string, n int) {
 // BenchmarkScan measures a first scan of a folder of n articles, loading
 // files on one goroutine (workers=1, the sequential baseline) and on
 // GOMAXPROCS (workers=0).
+// openQuiet opens a Library over dir with a state of its own and no logging.
+func openQuiet(b *testing.B, dir string) (*content.Library, *store.Store) {
+	b.Helper()
+	st, err := store.Open(filepath.Join(b.TempDir(), "state.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := content.OpenLibrary(dir, st, content.LibraryOptions{Logger: discardLogger()})
+	if err != nil {
+		st.Close()
+		b.Fatal(err)
+	}
+	return l, st
+}
+
 func BenchmarkScan(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		dir := b.TempDir()
@@ -211,14 +226,7 @@ func BenchmarkScan(b *testing.B) {
 			b.Run(fmt.Sprintf("N=%d/workers=%d", n, workers), func(b *testing.B) {
 				for b.Loop() {
 					b.StopTimer()
-					st, err := store.Open(filepath.Join(b.TempDir(), "state.db"))
-					if err != nil {
-						b.Fatal(err)
-					}
-					l, err := content.OpenLibrary(dir, st, content.LibraryOptions{Logger: discardLogger()})
-					if err != nil {
-						b.Fatal(err)
-					}
+					l, st := openQuiet(b, dir)
 					content.SetScanWorkers(l, workers)
 					b.StartTimer()
 					if _, err := l.Scan(context.Background()); err != nil {
@@ -238,4 +246,81 @@ func BenchmarkScan(b *testing.B) {
 
 func discardLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// A folder moved in whole is read as a scan reads: on every core, saved as
+// it goes, each file once though the watcher names one of them besides
+// the folder, and to the same articles as a scan of the result.
+func TestApplyFolderMovedIn(t *testing.T) {
+	dir, state := t.TempDir(), filepath.Join(t.TempDir(), "state.db")
+	c := &clock{time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)}
+	st, err := store.Open(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &savesCounter{Store: st}
+	var logs strings.Builder
+	l, err := content.OpenLibrary(dir, counter, content.LibraryOptions{Now: c.now, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	defer st.Close()
+	content.SetScanFlush(l, 100)
+	if _, err := l.Scan(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	moveIn := func(name string, n int, paths ...string) {
+		t.Helper()
+		staged := filepath.Join(t.TempDir(), name)
+		writeScanCorpus(t, staged, n)
+		if err := os.Rename(staged, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+		if changed, err := l.Apply(t.Context(), paths); err != nil || !changed {
+			t.Fatalf("Apply(%q) = %v, %v", paths, changed, err)
+		}
+	}
+	counter.saves = nil
+	moveIn("import", 600, "import")
+	if carried := slices.DeleteFunc(slices.Clone(counter.saves), func(n int) bool { return n == 0 }); len(carried) < 2 {
+		t.Errorf("identities saved in writes of %v, want more than one", counter.saves)
+	}
+	// Fewer files than a scan loads at once, one of them named twice.
+	moveIn("extra", 20, "extra", "extra/notes/00/note-0007.md")
+	if strings.Contains(logs.String(), "article updated") {
+		t.Error("a file named twice in one change was read twice")
+	}
+	got := map[string]content.Article{}
+	for _, a := range l.Articles() {
+		got[a.Path] = content.Loaded(t, a)
+	}
+	sameParse(t, "moved in", got, parseFresh(t, dir, c))
+}
+
+// BenchmarkApplyFolder measures a change that brings a folder of n
+// articles in at once (a copied archive, a sync), as the watcher reports it.
+func BenchmarkApplyFolder(b *testing.B) {
+	const n = 2000
+	corpus := b.TempDir()
+	writeScanCorpus(b, corpus, n)
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		if err := os.CopyFS(filepath.Join(dir, "import"), os.DirFS(corpus)); err != nil {
+			b.Fatal(err)
+		}
+		l, st := openQuiet(b, dir)
+		b.StartTimer()
+		if _, err := l.Apply(context.Background(), []string{"import"}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if got := len(l.Articles()); got < n*3/5 {
+			b.Fatalf("%d articles, want %d", got, n)
+		}
+		st.Close()
+		b.StartTimer()
+	}
 }
