@@ -62,3 +62,8 @@ func SetSaveChunk(l *Library, n int) {
 func SetScanFlush(l *Library, n int) {
 	l.flushAt = n
 }
+
+// SetRestoreChunk sets how many parse cache records l decodes at once.
+func SetRestoreChunk(l *Library, n int) {
+	l.kept.restoreChunk = n
+}

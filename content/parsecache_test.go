@@ -409,6 +409,7 @@ func TestScanSavesAsItGoes(t *testing.T) {
 			}
 			l2 := openKept(t, dir, state, c)
 			defer l2.close(t)
+			content.SetRestoreChunk(l2.Library, 50) // restored in several pieces too
 			l2.scan(t)
 			after := l2.byPath()
 			fromCache(t, before, after)
