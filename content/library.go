@@ -742,12 +742,41 @@ func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		c.prelearn(chunk, out, workers)
 		for i, f := range chunk {
 			c.store(f.rel, f.fi, out[i])
 		}
 		c.saveIfFull()
 	}
 	return nil
+}
+
+// prelearn records the paragraphs of a chunk's loaded files in what their
+// folders learned, then parses again, on every core, those whose
+// boilerplate that changed: store would otherwise do it one file at a
+// time. A folder's first files load before it has learned anything, so at
+// 100,000 files that was 3.9 s of a first start on one core.
+func (c *change) prelearn(chunk []scanFile, out []loaded, workers int) {
+	lr := c.l.learned
+	for i := range out {
+		if ld := &out[i]; ld.err == nil && !ld.writing && !ld.same && ld.parseErr == nil {
+			lr.record(chunk[i].rel, ld.parsed.fingerprints)
+		}
+	}
+	parallel(workers, len(out), func(i int) {
+		ld := &out[i]
+		if ld.err != nil || ld.writing || ld.same || ld.parseErr != nil || len(ld.parsed.fingerprints) == 0 {
+			return
+		}
+		dir := path.Dir(chunk[i].rel)
+		now := lr.boilerplateIn(dir, ld.parsed.fingerprints)
+		if slices.Equal(now, ld.applied) {
+			return
+		}
+		if parsed, err := ParseIn(chunk[i].rel, ld.data, lr.set.Folder(dir)); err == nil {
+			ld.parsed, ld.applied = parsed, now
+		}
+	})
 }
 
 func (l *Library) read(p string, fi fs.FileInfo) ([]byte, error) {
