@@ -464,7 +464,7 @@ func (c *change) rederive(p string) {
 	if err != nil {
 		return
 	}
-	data, err := l.read(p, fi)
+	data, err := l.read(p, fi.Size())
 	if err != nil {
 		return
 	}

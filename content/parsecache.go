@@ -207,7 +207,7 @@ func (c *change) usable(f scanFile, raw []byte, sets map[string]map[Fingerprint]
 		return cacheEntry{}, false
 	}
 	e, err := decodeEntry(raw)
-	if err != nil || e.stat != statOf(f.fi) {
+	if err != nil || e.stat != f.st {
 		return cacheEntry{}, false
 	}
 	id, known := l.ids[f.rel]
