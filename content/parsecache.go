@@ -70,9 +70,8 @@ type keptCache struct {
 	usable bool   // the stored records point into the open body file: the first scan may use them
 	log    *slog.Logger
 
-	chunk int // records saved per transaction (saveChunk)
-	// records a restart decodes at once (restoreChunk)
-	restoreChunk int
+	chunk        int               // records saved per transaction (saveChunk)
+	restoreChunk int               // records a restart decodes at once (restoreChunk)
 	saves        chan func() error // run in order by the saver goroutine
 	done         chan struct{}     // closed when the saver has run every save
 	// stale, owned by the saver: records in the store point into another
