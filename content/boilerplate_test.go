@@ -3,6 +3,9 @@ package content
 import (
 	"fmt"
 	"maps"
+	"math/rand/v2"
+	"path"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -177,4 +180,106 @@ func TestParseLearnedCopies(t *testing.T) {
 			t.Errorf("copy dropped %v", d)
 		}
 	}
+}
+
+// TestLearnedCountsModel checks a folder's counts against a plain map of
+// them through many files set and removed, enough for the changes to be
+// merged into the folders' sorted fingerprints again and again.
+func TestLearnedCountsModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	draw := func() []Fingerprint {
+		fps := map[Fingerprint]bool{}
+		for range rng.IntN(30) {
+			fps[Fingerprint(1+rng.IntN(600))] = true
+		}
+		return slices.Sorted(maps.Keys(fps))
+	}
+	files := map[string][]Fingerprint{}
+	for i := range 60 {
+		if fps := draw(); len(fps) > 0 {
+			files[fmt.Sprintf("a/%d.txt", i)] = fps // folder b starts empty
+		}
+	}
+	l := NewLearned(maps.Clone(files))
+	for op := range 4000 {
+		p := fmt.Sprintf("%s/%d.txt", []string{"a", "b"}[rng.IntN(2)], rng.IntN(150))
+		if rng.IntN(3) == 0 {
+			l.remove(p)
+			delete(files, p)
+		} else {
+			fps := draw()
+			l.set(p, fps)
+			files[p] = fps
+			if len(fps) == 0 {
+				delete(files, p)
+			}
+		}
+		if op%50 != 0 {
+			continue
+		}
+		for _, dir := range []string{"a", "b"} {
+			want := map[Fingerprint]int{}
+			n := 0
+			for q, fps := range files {
+				if path.Dir(q) == dir {
+					n++
+					for _, fp := range fps {
+						want[fp]++
+					}
+				}
+			}
+			f := l.folders[dir]
+			if f == nil {
+				if n > 0 {
+					t.Fatalf("op %d: folder %s unknown with %d files", op, dir, n)
+				}
+				continue
+			}
+			if f.files != n {
+				t.Fatalf("op %d: folder %s holds %d files, want %d", op, dir, f.files, n)
+			}
+			for fp := Fingerprint(1); fp <= 600; fp++ {
+				if got := f.count(fp); got != want[fp] {
+					t.Fatalf("op %d: folder %s: %d files hold %x, want %d", op, dir, got, fp, want[fp])
+				}
+				if f.hot[fp] != (want[fp] >= minRepeats) {
+					t.Fatalf("op %d: folder %s: %x hot %v with %d files", op, dir, fp, f.hot[fp], want[fp])
+				}
+			}
+		}
+	}
+	// Only a merge fills the sorted fingerprints of a folder NewLearned did not see.
+	if f := l.folders["b"]; f == nil || len(f.sorted) == 0 {
+		t.Error("folder b's changes were never merged")
+	}
+}
+
+// BenchmarkNewLearned builds what a restart learns from the kept
+// fingerprints of 40,000 plain-text files in 40 folders (a 100,000-article
+// folder of the bench's mix), and reports the heap it holds.
+func BenchmarkNewLearned(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	files := map[string][]Fingerprint{}
+	for i := range 40_000 {
+		fps := make([]Fingerprint, 25)
+		for j := range fps {
+			fps[j] = Fingerprint(rng.Uint64())
+		}
+		fps[0] = Fingerprint(i%40 + 1) // each folder's banner
+		files[fmt.Sprintf("%02d/%05d.txt", i%40, i)] = fps
+	}
+	var before, after runtime.MemStats
+	var l *Learned
+	for b.Loop() {
+		l = nil
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		l = NewLearned(files)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if l.Folder("00").Repeats(1) != 1000 {
+		b.Fatal("the banner is not learned")
+	}
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/1e6, "heap-MB")
 }
