@@ -115,3 +115,36 @@ func TestTagsShareOneCopy(t *testing.T) {
 		}
 	}
 }
+
+// Authors, languages and dropped lines read from the cache share one copy
+// of each string across records; titles stay each record's own.
+func TestRecordsShareRepeatedStrings(t *testing.T) {
+	var got []Parsed
+	for _, title := range []string{"One", "Two"} {
+		e, err := decodeEntry(cacheEntry{parsed: Parsed{
+			Title: title, Author: "Ana Lima", Language: "pt",
+			Dropped: []Dropped{{Text: "Support the Harbour Gazette", Reason: repeatedReason(12)}},
+		}}.encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.parsed)
+	}
+	a, b := got[0], got[1]
+	for _, c := range []struct {
+		what string
+		x, y string
+	}{
+		{"author", a.Author, b.Author},
+		{"language", a.Language, b.Language},
+		{"dropped text", a.Dropped[0].Text, b.Dropped[0].Text},
+		{"dropped reason", a.Dropped[0].Reason, b.Dropped[0].Reason},
+	} {
+		if c.x != c.y || unsafe.StringData(c.x) != unsafe.StringData(c.y) {
+			t.Errorf("%s: %q and %q are two copies", c.what, c.x, c.y)
+		}
+	}
+	if a.Title == b.Title {
+		t.Errorf("titles %q and %q", a.Title, b.Title)
+	}
+}
