@@ -1168,7 +1168,7 @@ func gzipBytes(b []byte) []byte {
 	// Writes to a bytes.Buffer cannot fail.
 	zw.Write(b)
 	zw.Close()
-	return buf.Bytes()
+	return trimmed(&buf)
 }
 
 // newestUpdated returns the latest Updated time among articles, zero when none.

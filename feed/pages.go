@@ -291,5 +291,5 @@ func execute(name string, data any) ([]byte, error) {
 	if err := pageTemplates.ExecuteTemplate(&buf, name, data); err != nil {
 		return nil, fmt.Errorf("render %s page: %w", name, err)
 	}
-	return buf.Bytes(), nil
+	return trimmed(&buf), nil
 }

@@ -390,7 +390,16 @@ func encodeXML(v any, stylesheetURL string) ([]byte, error) {
 		return nil, err
 	}
 	buf.WriteByte('\n')
-	return buf.Bytes(), nil
+	return trimmed(&buf), nil
+}
+
+// trimmed returns buf's bytes in a slice of their own size. A document is
+// kept while it is served; the buffer's room to grow (a third of it on
+// average) would be kept with it.
+func trimmed(buf *bytes.Buffer) []byte {
+	out := make([]byte, buf.Len())
+	copy(out, buf.Bytes())
+	return out
 }
 
 // atomFeed is gorilla's AtomFeed plus what RFC 4287 feeds should have and
@@ -670,7 +679,7 @@ func renderJSON(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
 	if err := enc.Encode(doc); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return trimmed(&buf), nil
 }
 
 // urlAttributes are the attributes whose value is one URL, on any element.

@@ -861,3 +861,18 @@ func TestRenderOutOfRangeDates(t *testing.T) {
 		}
 	}
 }
+
+// Documents are kept as long as they are served: each is a slice of its
+// own size, not a buffer with room to grow; so is its gzipped form.
+func TestRenderKeepsNoSpareRoom(t *testing.T) {
+	docs := renderDocs(t, renderSite(t), renderArticles(renderCases()))
+	for _, f := range feedFormats {
+		doc := f.doc(docs)
+		if cap(doc) != len(doc) {
+			t.Errorf("%s: %d bytes in a slice of %d", f.name, len(doc), cap(doc))
+		}
+		if gz := gzipBytes(doc); cap(gz) != len(gz) {
+			t.Errorf("%s gzipped: %d bytes in a slice of %d", f.name, len(gz), cap(gz))
+		}
+	}
+}
