@@ -1,6 +1,7 @@
 package content
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -809,11 +810,14 @@ func (l *Library) readFrom(f *os.File, size int64) ([]byte, error) {
 	if size > l.maxSize {
 		return nil, l.tooLarge(size)
 	}
-	// The file may grow between stat and read: never read past the limit.
-	data, err := io.ReadAll(io.LimitReader(f, l.maxSize+1))
-	if err != nil {
+	// Sized from the stat: one allocation, where io.ReadAll's growing from
+	// 512 bytes allocated some four times a file's size. The file may grow
+	// between stat and read: never read past the limit.
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(f, l.maxSize+1)); err != nil {
 		return nil, err
 	}
+	data := buf.Bytes()
 	if int64(len(data)) > l.maxSize {
 		return nil, fmt.Errorf("%w: over the limit of %d bytes (--max-file-size)", ErrTooLarge, l.maxSize)
 	}
