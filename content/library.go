@@ -811,7 +811,7 @@ func (l *Library) readFrom(f *os.File, size int64) ([]byte, error) {
 		return nil, l.tooLarge(size)
 	}
 	// Sized from the stat: one allocation, where io.ReadAll's growing from
-	// 512 bytes allocated some four times a file's size. The file may grow
+	// 512 bytes allocated about twice a file's size. The file may grow
 	// between stat and read: never read past the limit.
 	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
 	if _, err := buf.ReadFrom(io.LimitReader(f, l.maxSize+1)); err != nil {
