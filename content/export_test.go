@@ -67,3 +67,13 @@ func SetScanFlush(l *Library, n int) {
 func SetRestoreChunk(l *Library, n int) {
 	l.kept.restoreChunk = n
 }
+
+// BodyFileLive returns how many bytes of l's current body file l counts
+// as referenced by its articles.
+func BodyFileLive(l *Library) int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.bodies.mu.Lock()
+	defer l.bodies.mu.Unlock()
+	return l.bodies.live
+}

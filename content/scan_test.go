@@ -109,8 +109,10 @@ func TestParallelScanMatchesSequential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkBodiesLive(t, seq, "1 worker")
 	for _, workers := range []int{2, 4} {
 		par, parStore := scanWith(t, dir, workers)
+		checkBodiesLive(t, par, fmt.Sprintf("%d workers", workers))
 		got := par.Articles()
 		if len(got) != len(byPath) {
 			t.Errorf("%d workers: %d articles, want %d", workers, len(got), len(byPath))
@@ -131,6 +133,22 @@ func TestParallelScanMatchesSequential(t *testing.T) {
 		if !reflect.DeepEqual(got2, fingerprints) {
 			t.Errorf("%d workers: learned fingerprints of %d files, want %d files, differing", workers, len(got2), len(fingerprints))
 		}
+	}
+}
+
+// checkBodiesLive checks that l counts as live in its body file the bytes
+// of its articles' summaries and bodies, no more: a body written for a
+// parse that was then redone must be counted as garbage, or the file is
+// never compacted.
+func checkBodiesLive(t *testing.T, l *content.Library, what string) {
+	t.Helper()
+	var want int64
+	for _, a := range l.Articles() {
+		c := content.Loaded(t, a)
+		want += int64(len(c.Summary) + len(c.HTML))
+	}
+	if got := content.BodyFileLive(l); got != want {
+		t.Errorf("%s: %d bytes of the body file counted live, want %d", what, got, want)
 	}
 }
 
