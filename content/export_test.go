@@ -46,11 +46,17 @@ func SetBodyWaste(l *Library, n int64) {
 
 // BodyFileSize returns the size of l's current body file.
 func BodyFileSize(l *Library) int64 {
+	return fromBodyFile(l, func(b *bodyFile) int64 { return b.size })
+}
+
+// fromBodyFile returns what get reads from l's current body file, under
+// the locks that guard it.
+func fromBodyFile(l *Library, get func(*bodyFile) int64) int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.bodies.mu.Lock()
 	defer l.bodies.mu.Unlock()
-	return l.bodies.size
+	return get(l.bodies)
 }
 
 // SetSaveChunk sets how many parse cache records l saves per transaction.
@@ -71,9 +77,5 @@ func SetRestoreChunk(l *Library, n int) {
 // BodyFileLive returns how many bytes of l's current body file l counts
 // as referenced by its articles.
 func BodyFileLive(l *Library) int64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.bodies.mu.Lock()
-	defer l.bodies.mu.Unlock()
-	return l.bodies.live
+	return fromBodyFile(l, func(b *bodyFile) int64 { return b.live })
 }
