@@ -376,8 +376,9 @@ func isHTTPURL(s string) bool {
 
 // encodeXML marshals v, indented, after the XML declaration and a
 // processing instruction naming the XSLT style sheet at stylesheetURL.
-func encodeXML(v any, stylesheetURL string) ([]byte, error) {
+func encodeXML(v any, stylesheetURL string, hint int) ([]byte, error) {
 	var buf bytes.Buffer
+	buf.Grow(hint)
 	buf.WriteString(xml.Header)
 	// Pseudo-attribute values take the same escapes as attribute values.
 	fmt.Fprintf(&buf, "<?xml-stylesheet type=\"text/xsl\" href=\"%s\"?>\n", html.EscapeString(stylesheetURL))
@@ -393,13 +394,28 @@ func encodeXML(v any, stylesheetURL string) ([]byte, error) {
 	return trimmed(&buf), nil
 }
 
-// trimmed returns buf's bytes in a slice of their own size. A document is
-// kept while it is served; the buffer's room to grow (a third of it on
-// average) would be kept with it.
+// trimmed returns buf's bytes in a slice with little room to spare. A
+// document is kept while it is served; a buffer's room to grow (a third of
+// it on average when grown by doubling) would be kept with it.
 func trimmed(buf *bytes.Buffer) []byte {
-	out := make([]byte, buf.Len())
-	copy(out, buf.Bytes())
+	b := buf.Bytes()
+	if cap(b)-len(b) <= len(b)/8 {
+		return b
+	}
+	out := make([]byte, len(b))
+	copy(out, b)
 	return out
+}
+
+// sizeHint is about the size of a feed document of entries, a little
+// over: a buffer of that size is written without growing.
+func sizeHint(entries []entry) int {
+	n := 2048
+	for _, e := range entries {
+		// Escaping markup for XML adds about a fifth.
+		n += 512 + (len(e.html)+len(e.summary)+len(e.title))*6/5
+	}
+	return n
 }
 
 // atomFeed is gorilla's AtomFeed plus what RFC 4287 feeds should have and
@@ -509,7 +525,7 @@ func renderAtom(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
 		}
 		doc.Entries[i] = ae
 	}
-	return encodeXML(doc, ch.stylesheetURL)
+	return encodeXML(doc, ch.stylesheetURL, sizeHint(entries))
 }
 
 // rssDocument is gorilla's RssFeedXml with the atom and dc namespaces
@@ -604,7 +620,7 @@ func renderRSS(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
 			Content:     gi.Content,
 		}
 	}
-	return encodeXML(doc, ch.stylesheetURL)
+	return encodeXML(doc, ch.stylesheetURL, sizeHint(entries))
 }
 
 // jsonFeed is gorilla's JSONFeed with items present even when empty and
@@ -673,6 +689,7 @@ func renderJSON(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
 		doc.Items[i] = jsonItem{JSONItem: gi, Language: e.lang}
 	}
 	var buf bytes.Buffer
+	buf.Grow(sizeHint(entries))
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
