@@ -692,7 +692,6 @@ func renderJSON(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
 	buf.Grow(sizeHint(entries))
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
 	if err := enc.Encode(doc); err != nil {
 		return nil, err
 	}
