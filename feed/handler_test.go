@@ -12,10 +12,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/mmcdole/gofeed"
 	"golang.org/x/net/html"
@@ -944,4 +946,45 @@ func vals(articles []*content.Article) []content.Article {
 		out[i] = *a
 	}
 	return out
+}
+
+// A change builds feed entries only for the articles it brings: the
+// others' entries are those of the last version, and an article no feed
+// shows any more is not kept.
+func TestUpdateReusesEntries(t *testing.T) {
+	h := NewHandler(testSite(t), Options{})
+	t.Cleanup(func() { h.Close() })
+	articles := ptrs(sampleArticles())
+	for _, a := range articles {
+		// A relative URL: each build of the entry makes a new string.
+		a.HTML = `<p>See <a href="notes">the notes</a> of ` + a.Slug + `.</p>`
+	}
+	if err := h.Update(articles); err != nil {
+		t.Fatal(err)
+	}
+	gone, shared := articles[0], articles[1]
+	before, ok := h.entries[shared]
+	if !ok {
+		t.Fatal("no entry kept for an article the feeds show")
+	}
+	added := article(4, "fourth")
+	if err := h.Update([]*content.Article{&added, articles[1], articles[2]}); err != nil {
+		t.Fatal(err)
+	}
+	after, ok := h.entries[shared]
+	if !ok {
+		t.Fatal("no entry kept for an article the feeds still show")
+	}
+	if unsafe.StringData(after.html) != unsafe.StringData(before.html) {
+		t.Error("the entry of an unchanged article was built again")
+	}
+	if fresh, err := newEntry(h.site.BaseURL, shared); err != nil || !reflect.DeepEqual(fresh, after) {
+		t.Errorf("kept entry %+v, built anew %+v (%v)", after, fresh, err)
+	}
+	if _, ok := h.entries[&added]; !ok {
+		t.Error("no entry kept for the added article")
+	}
+	if _, ok := h.entries[gone]; ok {
+		t.Error("the entry of an article no feed shows is still kept")
+	}
 }

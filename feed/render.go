@@ -59,7 +59,12 @@ var emptyFeedUpdated = time.Unix(0, 0).UTC()
 // non-empty id unique within the feed, and the same input always gives the
 // same bytes. Atom and RSS name <base>feed.xsl as their browser style sheet.
 func Render(site Site, articles []*content.Article) (Documents, error) {
-	return render(site, docInfo{path: mainFeedPath}, articles)
+	return render(site, docInfo{path: mainFeedPath}, articles, builtEntry(site))
+}
+
+// builtEntry returns a function that builds an article's feed entry anew.
+func builtEntry(site Site) func(*content.Article) (entry, error) {
+	return func(a *content.Article) (entry, error) { return newEntry(site.BaseURL, a) }
 }
 
 // mainFeedPath is the served path of the main feed, without its extension.
@@ -104,8 +109,8 @@ func docURL(base *url.URL, path, ext string) string {
 }
 
 // render renders the articles, in the given order, as the three documents
-// that info describes.
-func render(site Site, info docInfo, articles []*content.Article) (Documents, error) {
+// that info describes, with entryOf giving each article's entry.
+func render(site Site, info docInfo, articles []*content.Article, entryOf func(*content.Article) (entry, error)) (Documents, error) {
 	if site.BaseURL == nil || !site.BaseURL.IsAbs() {
 		return Documents{}, errors.New("render feeds: site base URL must be absolute")
 	}
@@ -114,7 +119,7 @@ func render(site Site, info docInfo, articles []*content.Article) (Documents, er
 	ids := make(map[string]bool, len(articles))
 	for i, a := range articles {
 		var err error
-		if entries[i], err = newEntry(site.BaseURL, a); err != nil {
+		if entries[i], err = entryOf(a); err != nil {
 			return Documents{}, fmt.Errorf("render feeds: %w", err)
 		}
 		entries[i].id = uniqueID(ids, entries[i].id, entries[i].link)
