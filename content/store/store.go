@@ -102,6 +102,7 @@ func (s *Store) Close() error {
 func (s *Store) LoadIdentities() (map[string]content.Identity, error) {
 	out := map[string]content.Identity{}
 	err := s.db.View(func(tx *bolt.Tx) error {
+		defer releaseMapped(tx)
 		return tx.Bucket(bucketFiles).ForEach(func(k, v []byte) error {
 			id, err := decodeIdentity(v)
 			if err != nil {
@@ -245,6 +246,13 @@ func (s *Store) saveOrReplace(bucket []byte, values map[string][]byte, del []str
 	if err != nil {
 		return fmt.Errorf("save state %s: %w", s.path, err)
 	}
+	// A write walks (and maps) the pages its keys are on; a first scan's,
+	// all of them. The map only moves in a write, so a read transaction
+	// holds it still.
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		releaseMapped(tx)
+		return nil
+	})
 	return nil
 }
 
@@ -282,6 +290,7 @@ func (s *Store) FeedID() (string, error) {
 func (s *Store) LoadFingerprints() (map[string][]content.Fingerprint, error) {
 	out := map[string][]content.Fingerprint{}
 	err := s.db.View(func(tx *bolt.Tx) error {
+		defer releaseMapped(tx)
 		// A state file written before boilerplate was learned has no bucket,
 		// and one opened read-only cannot get it.
 		b := tx.Bucket(bucketFingerprints)
@@ -325,6 +334,7 @@ func (s *Store) SaveFingerprints(put map[string][]content.Fingerprint, del []str
 func (s *Store) LoadParsed() (map[string][]byte, error) {
 	var out map[string][]byte
 	err := s.db.View(func(tx *bolt.Tx) error {
+		defer releaseMapped(tx)
 		// A state file written before the parse cache has no bucket, and
 		// one opened read-only cannot get it.
 		b := tx.Bucket(bucketParsed)
@@ -359,6 +369,7 @@ func (s *Store) LoadParsed() (map[string][]byte, error) {
 // read transaction: the bytes are bbolt's own, good until fn returns.
 func (s *Store) ViewParsed(fn func(get func(key string) []byte) error) error {
 	err := s.db.View(func(tx *bolt.Tx) error {
+		defer releaseMapped(tx)
 		b := tx.Bucket(bucketParsed)
 		return fn(func(key string) []byte {
 			if b == nil {
