@@ -42,7 +42,7 @@ func buildSite(t *testing.T) string {
 func runBuild(t *testing.T, args ...string) {
 	t.Helper()
 	var stderr bytes.Buffer
-	if code := run(t.Context(), append([]string{"build"}, args...), func(string) string { return "" }, io.Discard, &stderr); code != 0 {
+	if code := run(t.Context(), append([]string{"build"}, args...), func(string) string { return "" }, io.Discard, &stderr, nil); code != 0 {
 		t.Fatalf("build exited %d:\n%s", code, stderr.String())
 	}
 }
@@ -240,7 +240,7 @@ func TestBuildWatch(t *testing.T) {
 	stderr := &syncBuffer{}
 	go func() {
 		done <- run(ctx, []string{"build", "--watch", "--dir", dir, "--out", out, "--base-url", testBase,
-			"--state", filepath.Join(t.TempDir(), "state.db")}, func(string) string { return "" }, io.Discard, stderr)
+			"--state", filepath.Join(t.TempDir(), "state.db")}, func(string) string { return "" }, io.Discard, stderr, nil)
 	}()
 	feedHas := func(title string) bool {
 		body, err := os.ReadFile(filepath.Join(out, "feed.json"))

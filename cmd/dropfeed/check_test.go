@@ -37,7 +37,7 @@ func TestCheckSeesWhatServeLearned(t *testing.T) {
 
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"check", "--dir", dir, "--state", state, filepath.Join(dir, "bees.txt")},
-		func(string) string { return "" }, &out, &errOut)
+		func(string) string { return "" }, &out, &errOut, nil)
 	if code != 0 {
 		t.Fatalf("check exit %d: %s", code, errOut.String())
 	}

@@ -32,6 +32,7 @@ type Config struct {
 	State       string
 	MaxAge      time.Duration
 	MaxFileSize byteSize
+	MemoryLimit byteSize // serve: the Go runtime's soft memory limit; 0 leaves it unset
 	LogFormat   string
 	LogLevel    string
 
@@ -79,6 +80,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	c.siteFlags(fs)
 	fs.StringVar(&c.Addr, "addr", ":8080", "address to listen on")
 	fs.DurationVar(&c.MaxAge, "max-age", 5*time.Minute, "Cache-Control max-age for feeds and pages")
+	c.MemoryLimit = defaultMemoryLimit
+	fs.Var(&c.MemoryLimit, "memory-limit", "soft memory limit, e.g. 250MB: the Go collector works harder as the process nears it\n(raised with the folder, to stay half the live heap above it); 0 means none.\nGOMEMLIMIT, when set, replaces it")
 	fs.DurationVar(&c.RateLimit, "rate-limit", 0, "answer 429 to a client that polls one feed unconditionally more often than this,\ne.g. 1m; conditional requests are never limited; 0 is off")
 }
 

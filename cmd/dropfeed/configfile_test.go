@@ -164,7 +164,7 @@ func TestServeNewFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"--dir", t.TempDir(), "--addr", "127.0.0.1:0"}, tt.args...)
-			err := serve(t.Context(), args, func(k string) string { return tt.env[k] }, io.Discard, nil)
+			err := serve(t.Context(), args, func(k string) string { return tt.env[k] }, io.Discard, nil, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("err = %v, want one naming %q", err, tt.wantErr)
 			}

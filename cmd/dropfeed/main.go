@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -33,13 +34,14 @@ flags: base-url or base_url). A flag wins over its variable, which wins over the
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, debug.SetMemoryLimit)
 	stop()
 	os.Exit(code)
 }
 
-// run is main without the process around it, so tests can call it.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+// run is main without the process around it, so tests can call it. mem
+// sets the process's soft memory limit; nil leaves it alone.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, mem memoryLimiter) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -47,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var err error
 	switch args[0] {
 	case "serve":
-		err = serve(ctx, args[1:], getenv, stderr, nil)
+		err = serve(ctx, args[1:], getenv, stderr, nil, mem)
 	case "build":
 		err = build(ctx, args[1:], getenv, stderr)
 	case "check":

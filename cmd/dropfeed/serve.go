@@ -22,13 +22,14 @@ import (
 
 // serve runs `dropfeed serve` until ctx is done. listening, when not nil, is
 // told the address once the server accepts connections (tests use :0).
-func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, listening func(addr string)) error {
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, listening func(addr string), mem memoryLimiter) error {
 	var cfg Config
 	base, err := cfg.load("dropfeed serve", cfg.serveFlags, args, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	log := cfg.logger(stderr)
+	defer limitMemory(ctx, mem, int64(cfg.MemoryLimit), getenv, log)()
 
 	opts := cfg.feedOptions(log)
 	hubs := &websub.Publisher{Hubs: cfg.Hubs, Logger: log}

@@ -40,7 +40,7 @@ func startServeWith(t *testing.T, dir, state string, env map[string]string, extr
 	args := append([]string{"--dir", dir, "--state", state, "--addr", "127.0.0.1:0",
 		"--base-url", "http://feeds.example.org/blog/", "--title", "Test Feed"}, extra...)
 	go func() {
-		done <- serve(ctx, args, func(k string) string { return env[k] }, stderr, func(a string) { addrc <- a })
+		done <- serve(ctx, args, func(k string) string { return env[k] }, stderr, func(a string) { addrc <- a }, nil)
 	}()
 	var addr string
 	select {
@@ -312,7 +312,7 @@ func TestServeFlagsAndEnv(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"--dir", t.TempDir(), "--addr", "127.0.0.1:0"}, tt.args...)
-			err := serve(context.Background(), args, func(k string) string { return tt.env[k] }, io.Discard, nil)
+			err := serve(context.Background(), args, func(k string) string { return tt.env[k] }, io.Discard, nil, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("err = %v, want one naming %q", err, tt.wantErr)
 			}
@@ -326,7 +326,7 @@ func TestCheckCommand(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "bad.md"), "\x00\x00\x00")
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"check", filepath.Join(dir, "2025-03-04-post.md"), filepath.Join(dir, "bad.md")},
-		func(string) string { return "" }, &out, &errOut)
+		func(string) string { return "" }, &out, &errOut, nil)
 	if code != 1 {
 		t.Errorf("exit %d with a bad file, want 1", code)
 	}
@@ -338,7 +338,7 @@ func TestCheckCommand(t *testing.T) {
 	}
 	out.Reset()
 	code = run(context.Background(), []string{"check", "--json", filepath.Join(dir, "2025-03-04-post.md")},
-		func(string) string { return "" }, &out, &errOut)
+		func(string) string { return "" }, &out, &errOut, nil)
 	if code != 0 || !strings.Contains(out.String(), `"title": "Checked"`) {
 		t.Errorf("check --json: exit %d\n%s%s", code, out.String(), errOut.String())
 	}

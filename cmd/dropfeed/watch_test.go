@@ -478,7 +478,7 @@ func TestWatchFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"--dir", t.TempDir(), "--addr", "127.0.0.1:0"}, tt.args...)
-			err := serve(context.Background(), args, func(k string) string { return tt.env[k] }, io.Discard, nil)
+			err := serve(context.Background(), args, func(k string) string { return tt.env[k] }, io.Discard, nil, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("err = %v, want one naming %q", err, tt.wantErr)
 			}
@@ -501,7 +501,7 @@ func TestServeStopsOnSignal(t *testing.T) {
 			done := make(chan error, 1)
 			args := []string{"--dir", dir, "--state", filepath.Join(t.TempDir(), "state.db"), "--addr", "127.0.0.1:0"}
 			go func() {
-				done <- serve(ctx, args, func(string) string { return "" }, stderr, func(a string) { addrc <- a })
+				done <- serve(ctx, args, func(string) string { return "" }, stderr, func(a string) { addrc <- a }, nil)
 			}()
 			addr := <-addrc
 			eventually(t, "ready", func() bool { return strings.Contains(stderr.String(), "msg=ready") })
