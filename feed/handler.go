@@ -1186,14 +1186,25 @@ func lastModified(prev *resource, updated, now time.Time) time.Time {
 	return now.Truncate(time.Second)
 }
 
+// gzipWriters are gzip writers at the best level, kept between documents:
+// each holds some 800 KB of compressor state, which a change that touches
+// a few feeds would otherwise allocate for each of them.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestCompression) // the level is valid
+	return zw
+}}
+
 // gzipBytes compresses b at the best level: it runs at most once per document version.
 func gzipBytes(b []byte) []byte {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // the level is valid
+	buf := getScratch()
+	defer putScratch(buf)
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(buf)
 	// Writes to a bytes.Buffer cannot fail.
 	zw.Write(b)
 	zw.Close()
-	return trimmed(&buf)
+	return copied(buf)
 }
 
 // newestUpdated returns the latest Updated time among articles, zero when none.

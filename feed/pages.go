@@ -1,7 +1,6 @@
 package feed
 
 import (
-	"bytes"
 	"fmt"
 	"html/template"
 	"strconv"
@@ -287,9 +286,10 @@ func siteTitle(site Site) string {
 }
 
 func execute(name string, data any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := pageTemplates.ExecuteTemplate(&buf, name, data); err != nil {
+	buf := getScratch()
+	defer putScratch(buf)
+	if err := pageTemplates.ExecuteTemplate(buf, name, data); err != nil {
 		return nil, fmt.Errorf("render %s page: %w", name, err)
 	}
-	return trimmed(&buf), nil
+	return copied(buf), nil
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/feeds"
@@ -381,13 +382,13 @@ func isHTTPURL(s string) bool {
 
 // encodeXML marshals v, indented, after the XML declaration and a
 // processing instruction naming the XSLT style sheet at stylesheetURL.
-func encodeXML(v any, stylesheetURL string, hint int) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(hint)
+func encodeXML(v any, stylesheetURL string) ([]byte, error) {
+	buf := getScratch()
+	defer putScratch(buf)
 	buf.WriteString(xml.Header)
 	// Pseudo-attribute values take the same escapes as attribute values.
-	fmt.Fprintf(&buf, "<?xml-stylesheet type=\"text/xsl\" href=\"%s\"?>\n", html.EscapeString(stylesheetURL))
-	enc := xml.NewEncoder(&buf)
+	fmt.Fprintf(buf, "<?xml-stylesheet type=\"text/xsl\" href=\"%s\"?>\n", html.EscapeString(stylesheetURL))
+	enc := xml.NewEncoder(buf)
 	enc.Indent("", "  ")
 	if err := enc.Encode(v); err != nil {
 		return nil, err
@@ -396,31 +397,38 @@ func encodeXML(v any, stylesheetURL string, hint int) ([]byte, error) {
 		return nil, err
 	}
 	buf.WriteByte('\n')
-	return trimmed(&buf), nil
+	return copied(buf), nil
 }
 
-// trimmed returns buf's bytes in a slice with little room to spare. A
-// document is kept while it is served; a buffer's room to grow (a third of
-// it on average when grown by doubling) would be kept with it.
-func trimmed(buf *bytes.Buffer) []byte {
-	b := buf.Bytes()
-	if cap(b)-len(b) <= len(b)/8 {
-		return b
-	}
-	out := make([]byte, len(b))
-	copy(out, b)
+// scratch holds the buffers documents are written in before they are
+// copied out at their size. A document is kept while it is served, and a
+// buffer grown to fit it would keep its room to grow (a third of it on
+// average, when grown by doubling); sized in advance from the entries, it
+// was copied out anyway when the guess was high. Each change writes every
+// feed it touches again, so the buffers are worth keeping between changes;
+// the pool lets the collector have them when changes stop.
+var scratch = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxScratch is the largest buffer put back in scratch: a rare large page
+// is not worth holding on to.
+const maxScratch = 4 << 20
+
+func getScratch() *bytes.Buffer { return scratch.Get().(*bytes.Buffer) }
+
+// copied returns a copy of buf's bytes in a slice of their length (where
+// bytes.Clone leaves append's room to spare).
+func copied(buf *bytes.Buffer) []byte {
+	out := make([]byte, buf.Len())
+	copy(out, buf.Bytes())
 	return out
 }
 
-// sizeHint is about the size of a feed document of entries, a little
-// over: a buffer of that size is written without growing.
-func sizeHint(entries []entry) int {
-	n := 2048
-	for _, e := range entries {
-		// Escaping markup for XML adds about a fifth.
-		n += 512 + (len(e.html)+len(e.summary)+len(e.title))*6/5
+func putScratch(buf *bytes.Buffer) {
+	if buf.Cap() > maxScratch {
+		return
 	}
-	return n
+	buf.Reset()
+	scratch.Put(buf)
 }
 
 // atomFeed is gorilla's AtomFeed plus what RFC 4287 feeds should have and
@@ -530,7 +538,7 @@ func renderAtom(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
 		}
 		doc.Entries[i] = ae
 	}
-	return encodeXML(doc, ch.stylesheetURL, sizeHint(entries))
+	return encodeXML(doc, ch.stylesheetURL)
 }
 
 // rssDocument is gorilla's RssFeedXml with the atom and dc namespaces
@@ -625,7 +633,7 @@ func renderRSS(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
 			Content:     gi.Content,
 		}
 	}
-	return encodeXML(doc, ch.stylesheetURL, sizeHint(entries))
+	return encodeXML(doc, ch.stylesheetURL)
 }
 
 // jsonFeed is gorilla's JSONFeed with items present even when empty and
@@ -693,14 +701,14 @@ func renderJSON(ch channel, entries []entry, gf *feeds.Feed) ([]byte, error) {
 		}
 		doc.Items[i] = jsonItem{JSONItem: gi, Language: e.lang}
 	}
-	var buf bytes.Buffer
-	buf.Grow(sizeHint(entries))
-	enc := json.NewEncoder(&buf)
+	buf := getScratch()
+	defer putScratch(buf)
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(doc); err != nil {
 		return nil, err
 	}
-	return trimmed(&buf), nil
+	return copied(buf), nil
 }
 
 // urlAttributes are the attributes whose value is one URL, on any element.

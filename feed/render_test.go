@@ -2,6 +2,7 @@ package feed
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -865,6 +866,41 @@ func TestRenderOutOfRangeDates(t *testing.T) {
 // Documents are kept as long as they are served: each is a slice with
 // little room to spare, not a buffer grown by doubling; so is its gzipped
 // form.
+// TestDocumentsOutliveTheirBuffers renders, and gzips, a second site after
+// a first: documents are written in buffers used again, so a document that
+// shared its bytes with one would change under its readers.
+func TestDocumentsOutliveTheirBuffers(t *testing.T) {
+	first := renderDocs(t, renderSite(t), renderArticles(renderCases()))
+	type kept struct{ doc, want, gz []byte }
+	var keep []kept
+	for _, f := range feedFormats {
+		doc := f.doc(first)
+		keep = append(keep, kept{doc, bytes.Clone(doc), gzipBytes(doc)})
+	}
+	other := renderSite(t)
+	other.Title = "Another site altogether"
+	cases := renderCases()[:1]
+	for range 3 {
+		for _, f := range feedFormats {
+			gzipBytes(f.doc(renderDocs(t, other, renderArticles(cases))))
+		}
+	}
+	for i, f := range feedFormats {
+		k := keep[i]
+		if !bytes.Equal(k.doc, k.want) {
+			t.Errorf("%s: the document changed when another was rendered", f.name)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(k.gz))
+		if err != nil {
+			t.Fatalf("%s gzipped: %v", f.name, err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, k.want) {
+			t.Errorf("%s gzipped: no longer the document (%v)", f.name, err)
+		}
+	}
+}
+
 func TestRenderKeepsNoSpareRoom(t *testing.T) {
 	docs := renderDocs(t, renderSite(t), renderArticles(renderCases()))
 	for _, f := range feedFormats {
