@@ -461,7 +461,7 @@ func TestPublishedDiff(t *testing.T) {
 				byID[id] = content.Article{ID: id, Published: t0.Add(time.Duration(rng.IntN(50)) * time.Hour)}
 			}
 		}
-		next, _, _ := publishable(ptrs(slices.Collect(maps.Values(byID))), nil, t0.Add(100*time.Hour))
+		next, _, _, _ := publishable(ptrs(slices.Collect(maps.Values(byID))), nil, t0.Add(100*time.Hour))
 		added, gone := publishedDiff(prev, next, ref)
 		var wantAdded, wantGone []string
 		for id := range byID {
@@ -505,9 +505,9 @@ func TestPublishableInOrder(t *testing.T) {
 			})
 		}
 		rng.Shuffle(len(articles), func(i, j int) { articles[i], articles[j] = articles[j], articles[i] })
-		want, wantDue, _ := publishable(ptrs(articles), nil, now)
+		want, wantDue, _, _ := publishable(ptrs(articles), nil, now)
 		ordered := slices.SortedFunc(slices.Values(ptrs(articles)), content.FeedOrder)
-		got, due, _ := publishable(ordered, nil, now)
+		got, due, _, _ := publishable(ordered, nil, now)
 		if !slices.EqualFunc(got, want, func(a, b *content.Article) bool { return a.Published.Equal(b.Published) && a.ID == b.ID }) || !due.Equal(wantDue) {
 			t.Fatalf("round %d: in feed order %d published (due %v), in any order %d (due %v)", round, len(got), due, len(want), wantDue)
 		}

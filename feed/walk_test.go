@@ -133,8 +133,11 @@ func TestPublishableAgainstLast(t *testing.T) {
 	outOfOrder := 0
 	for round := range 3000 {
 		next := changeList(rng, last, t0, &serial, round%3 != 0)
-		got, gotDue, gotOrdered := publishable(next, last, now)
-		want, wantDue, wantOrdered := publishable(next, nil, now)
+		got, gotDue, gotNewest, gotOrdered := publishable(next, last, now)
+		want, wantDue, wantNewest, wantOrdered := publishable(next, nil, now)
+		if newest := newestUpdated(want); !gotNewest.Equal(newest) || !wantNewest.Equal(newest) {
+			t.Fatalf("round %d: newest Updated %v with the last list, %v without; of the published, %v", round, gotNewest, wantNewest, newest)
+		}
 		if inOrder := slices.IsSortedFunc(next, content.FeedOrder); wantOrdered != inOrder {
 			t.Fatalf("round %d: in order %v, but publishable says %v", round, inOrder, wantOrdered)
 		}
@@ -170,7 +173,7 @@ func TestRegroupTags(t *testing.T) {
 	taken := 0
 	const rounds = 3000
 	for round := range rounds {
-		next, _, _ := publishable(changeList(rng, last, t0, &serial, true), nil, now)
+		next, _, _, _ := publishable(changeList(rng, last, t0, &serial, true), nil, now)
 		want, _ := groupTags(next, limit, nil)
 		before := cloneGroups(lastGroups)
 		got, names, ok := regroupTags(lastGroups, last, next, limit, lastNames)
