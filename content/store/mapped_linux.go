@@ -8,7 +8,7 @@ import (
 // releaseMapped tells the kernel that this process no longer needs the
 // pages of the state file that tx's map holds. bbolt reads the file through
 // a shared, read-only map, so every page a load or a write walked stays in
-// the process's resident set (at 100,000 articles, all 70 MB of the file
+// the process's resident set (at 100,000 articles, all 64 MB of the file
 // after a restart) until the kernel wants the memory back. The pages stay in
 // the page cache: a later read faults them back in without touching disk.
 //
