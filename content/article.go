@@ -303,10 +303,13 @@ func cleanTags(tags []string) []string {
 	return internTags(out)
 }
 
-// internTags replaces each tag with the one copy of its string the process
-// keeps. A folder has few distinct tags and many tagged articles; grouping
-// them for the tag feeds reads every tag of every article on each change,
-// which at 100,000 articles meant a cache miss per tag for its bytes.
+// internTags replaces each tag with the copy of its string that
+// unique.Make keeps. A folder has few distinct tags and many tagged
+// articles; grouping them for the tag feeds reads every tag of every article
+// on each change, which at 100,000 articles meant a cache miss per tag for
+// its bytes. The runtime forgets its copy at a collection once no handle to
+// it is held, so tags interned in different cycles may be separate copies:
+// a few per distinct tag, not one per article.
 func internTags(tags []string) []string {
 	for i, t := range tags {
 		tags[i] = unique.Make(t).Value()

@@ -521,7 +521,8 @@ func (r *recordReader) str() string {
 	return s
 }
 
-// interned reads a string as str does and returns the process's one copy of it.
+// interned reads a string as str does and returns unique.Make's copy of it
+// (shared while the runtime keeps it: see internTags).
 func (r *recordReader) interned() string {
 	n := r.count()
 	s := unique.Make(string(r.b[:n])).Value()

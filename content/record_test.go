@@ -2,9 +2,11 @@ package content
 
 import (
 	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
+	"unique"
 	"unsafe"
 )
 
@@ -88,6 +90,11 @@ func normalTimes(e cacheEntry) cacheEntry {
 // Tags, parsed or read from the cache, share one copy of each string, so
 // that grouping every article's tags reads the same few bytes.
 func TestTagsShareOneCopy(t *testing.T) {
+	// The runtime forgets an interned string at a collection once no
+	// handle to it is held, and the next copy is then interned anew: hold
+	// one, or a collection from a test running beside this one splits them.
+	held := unique.Make("harbour")
+	defer runtime.KeepAlive(held)
 	var tags [][]string
 	for _, src := range []string{
 		"---\ntitle: One\ntags: [harbour, night]\n---\n\nText.\n",
@@ -119,6 +126,12 @@ func TestTagsShareOneCopy(t *testing.T) {
 // Authors, languages and dropped lines read from the cache share one copy
 // of each string across records; titles stay each record's own.
 func TestRecordsShareRepeatedStrings(t *testing.T) {
+	// Held for the reason TestTagsShareOneCopy gives.
+	var held []unique.Handle[string]
+	for _, s := range []string{"Ana Lima", "pt", "Support the Harbour Gazette", repeatedReason(12)} {
+		held = append(held, unique.Make(s))
+	}
+	defer runtime.KeepAlive(held)
 	var got []Parsed
 	for _, title := range []string{"One", "Two"} {
 		e, err := decodeEntry(cacheEntry{parsed: Parsed{
