@@ -22,7 +22,7 @@ import (
 // build runs `dropfeed build`: it writes every document serve would serve
 // into the output folder, with a .gz beside each, and with --watch keeps
 // it up to date until ctx is done.
-func build(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+func build(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, mem memoryLimiter) error {
 	var cfg Config
 	base, err := cfg.load("dropfeed build", cfg.buildFlags, args, getenv, stderr)
 	if err != nil {
@@ -33,6 +33,7 @@ func build(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	log := cfg.logger(stderr)
+	defer limitMemory(ctx, mem, int64(cfg.MemoryLimit), getenv, log)()
 
 	ex := &exporter{out: out, base: base, log: log, wake: make(chan struct{}, 1), changed: map[string]bool{}}
 	if cfg.Ping && len(cfg.Hubs) > 0 {

@@ -306,7 +306,7 @@ func TestBuildRefusesOut(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := build(t.Context(), append([]string{"--dir", dir}, tt.args...), func(string) string { return "" }, io.Discard)
+			err := build(t.Context(), append([]string{"--dir", dir}, tt.args...), func(string) string { return "" }, io.Discard, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("err = %v, want one saying %q", err, tt.wantErr)
 			}

@@ -32,7 +32,7 @@ type Config struct {
 	State       string
 	MaxAge      time.Duration
 	MaxFileSize byteSize
-	MemoryLimit byteSize // serve: the Go runtime's soft memory limit; 0 leaves it unset
+	MemoryLimit byteSize // the Go runtime's soft memory limit; 0 leaves it unset
 	LogFormat   string
 	LogLevel    string
 
@@ -72,6 +72,8 @@ func (c *Config) siteFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&c.Poll, "poll", 0, "look for changes by walking the folder this often, e.g. 2s, instead of inotify\n(for NFS, SMB, FUSE and Docker Desktop mounts, which send no events); 0 uses inotify")
 	fs.DurationVar(&c.Rescan, "rescan", 5*time.Minute, "scan the whole folder this often to repair anything events missed\n(unchanged files are not re-read); 0 never")
+	c.MemoryLimit = defaultMemoryLimit
+	fs.Var(&c.MemoryLimit, "memory-limit", "soft memory limit, e.g. 250MB: the Go collector works harder as the process nears it\n(raised with the folder, to stay half the live heap above it); 0 means none.\nGOMEMLIMIT, when set, replaces it")
 	fs.BoolVar(&c.FollowSymlinks, "follow-symlinks", false, "enter symlinked folders, and read symlinks that lead outside the folder")
 }
 
@@ -80,8 +82,6 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	c.siteFlags(fs)
 	fs.StringVar(&c.Addr, "addr", ":8080", "address to listen on")
 	fs.DurationVar(&c.MaxAge, "max-age", 5*time.Minute, "Cache-Control max-age for feeds and pages")
-	c.MemoryLimit = defaultMemoryLimit
-	fs.Var(&c.MemoryLimit, "memory-limit", "soft memory limit, e.g. 250MB: the Go collector works harder as the process nears it\n(raised with the folder, to stay half the live heap above it); 0 means none.\nGOMEMLIMIT, when set, replaces it")
 	fs.DurationVar(&c.RateLimit, "rate-limit", 0, "answer 429 to a client that polls one feed unconditionally more often than this,\ne.g. 1m; conditional requests are never limited; 0 is off")
 }
 

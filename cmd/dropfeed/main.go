@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 		err = serve(ctx, args[1:], getenv, stderr, nil, mem)
 	case "build":
-		err = build(ctx, args[1:], getenv, stderr)
+		err = build(ctx, args[1:], getenv, stderr, mem)
 	case "check":
 		var bad bool
 		bad, err = check(args[1:], getenv, stdout, stderr)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"math"
 	"path/filepath"
@@ -120,5 +121,29 @@ func TestServeSetsMemoryLimit(t *testing.T) {
 				t.Errorf("the limit is not logged:\n%s", stderr)
 			}
 		})
+	}
+}
+
+// TestBuildSetsMemoryLimit runs a build, which reads the whole folder as
+// serve does, and checks it set the limit and put back the one it found.
+func TestBuildSetsMemoryLimit(t *testing.T) {
+	const mib = 1 << 20
+	for _, tt := range []struct {
+		args []string
+		want []int64
+	}{
+		{nil, []int64{defaultMemoryLimit, math.MaxInt64}},
+		{[]string{"--memory-limit", "300MB"}, []int64{300 * mib, math.MaxInt64}},
+		{[]string{"--memory-limit", "0"}, nil},
+	} {
+		rec := newLimitRecorder()
+		args := append([]string{"--dir", buildSite(t), "--out", filepath.Join(t.TempDir(), "public")},
+			siteFlags(filepath.Join(t.TempDir(), "state.db"))...)
+		if err := build(t.Context(), append(args, tt.args...), func(string) string { return "" }, io.Discard, rec.set); err != nil {
+			t.Fatalf("build %q: %v", tt.args, err)
+		}
+		if _, sets := rec.record(); !slices.Equal(sets, tt.want) {
+			t.Errorf("build %q set the limits %v, want %v", tt.args, sets, tt.want)
+		}
 	}
 }
