@@ -54,6 +54,10 @@ type Parsed struct {
 	Dropped  []Dropped
 
 	fingerprints []Fingerprint // of a plain-text file's paragraphs, to learn boilerplate from (boilerplate.go)
+	// deferred: a Markdown body not rendered yet (Summary is what the
+	// front matter gave, HTML is empty); source is the body's Markdown.
+	deferred bool
+	source   string
 }
 
 // Dropped is a line or paragraph a parser left out of the article, and why.
@@ -100,6 +104,12 @@ func Parse(name string, data []byte) (Parsed, error) { return ParseIn(name, data
 // ParseIn is Parse for a file of a folder whose learned boilerplate known
 // (nil for none) is dropped from a plain-text article.
 func ParseIn(name string, data []byte, known Boilerplate) (Parsed, error) {
+	return parseIn(name, data, known, false)
+}
+
+// parseIn is ParseIn that, with deferMarkdown, leaves the body of a
+// Markdown article whose front matter gives its title to renderMarkdown.
+func parseIn(name string, data []byte, known Boilerplate, deferMarkdown bool) (Parsed, error) {
 	if !IsArticleFile(name) {
 		return Parsed{}, ErrUnsupported
 	}
@@ -113,7 +123,7 @@ func ParseIn(name string, data []byte, known Boilerplate) (Parsed, error) {
 	var p Parsed
 	switch strings.ToLower(path.Ext(name)) {
 	case ".md", ".markdown":
-		p, err = parseMarkdown(text)
+		p, err = parseMarkdown(text, deferMarkdown)
 	case ".txt":
 		p, err = parseText(text, known)
 	case ".html", ".htm":

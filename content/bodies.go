@@ -26,6 +26,10 @@ type bodyFile struct {
 	live     int64 // bytes of bodies still referenced by the Library
 	unlinked bool  // removed from its folder at once: the space is freed when f closes
 	kept     bool  // kept across restarts (parsecache.go): close leaves it
+	// rendered holds, by offset, where the Markdown bodies read so far lie
+	// rendered: each is rendered once, on its first read. (Only an empty
+	// body shares its offset, with the next; it needs no rendering.)
+	rendered map[int64]bodyRef
 }
 
 // bodyRef is where an article's summary and body lie in a bodyFile: n
@@ -35,6 +39,10 @@ type bodyRef struct {
 	off  int64
 	n    int64
 	sum  int64
+	// markdown: the bytes after the summary are the Markdown source of a
+	// body not rendered yet, and the summary, if empty, comes from it too
+	// (parseMarkdown with deferBody).
+	markdown bool
 }
 
 // newBodyFile creates an unnamed body file in dir (the system's temporary
@@ -102,6 +110,14 @@ func (b *bodyFile) put(summary, html string) (bodyRef, error) {
 	return b.putRaw(append(append(buf, summary...), html...), int64(len(summary)))
 }
 
+// putMarkdown appends the summary a Markdown article's front matter gave
+// and its body's source, to be rendered when first read.
+func (b *bodyFile) putMarkdown(summary, source string) (bodyRef, error) {
+	ref, err := b.put(summary, source)
+	ref.markdown = true
+	return ref, err
+}
+
 // putRaw appends what a bodyRef with sum bytes of summary points at.
 func (b *bodyFile) putRaw(data []byte, sum int64) (bodyRef, error) {
 	b.mu.Lock()
@@ -121,8 +137,52 @@ func (r bodyRef) release() {
 		return
 	}
 	r.file.mu.Lock()
+	defer r.file.mu.Unlock()
 	r.file.live -= r.n
-	r.file.mu.Unlock()
+	if done, ok := r.file.rendered[r.off]; r.markdown && r.n > 0 && ok {
+		r.file.live -= done.n
+		delete(r.file.rendered, r.off)
+	}
+}
+
+// render returns where Markdown body r lies rendered, rendering it and
+// appending the result on its first read. Concurrent first reads may
+// both render; one result is kept.
+func (r bodyRef) render() (bodyRef, error) {
+	b := r.file
+	if r.n == 0 {
+		// No summary and no source render to nothing. The offset is not
+		// its own: the next body starts there.
+		return bodyRef{file: b, off: r.off}, nil
+	}
+	b.mu.Lock()
+	done, ok := b.rendered[r.off]
+	b.mu.Unlock()
+	if ok {
+		return done, nil
+	}
+	raw, err := r.readRange(0, r.n)
+	if err != nil {
+		return bodyRef{}, err
+	}
+	summary, html, err := renderMarkdown(string(raw[r.sum:]), string(raw[:r.sum]))
+	if err != nil {
+		return bodyRef{}, err
+	}
+	if done, err = b.put(summary, html); err != nil {
+		return bodyRef{}, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if first, ok := b.rendered[r.off]; ok {
+		b.live -= done.n // rendered meanwhile: this copy is garbage
+		return first, nil
+	}
+	if b.rendered == nil {
+		b.rendered = map[int64]bodyRef{}
+	}
+	b.rendered[r.off] = done
+	return done, nil
 }
 
 // readRange returns bytes [from, to) of what r points at.
@@ -160,25 +220,42 @@ func (b *bodyFile) close() error {
 }
 
 // LoadSummary returns the article's summary. The articles of a Library
-// keep it on disk with the body, so this reads a file.
+// keep it on disk with the body, so this reads a file, and renders a
+// Markdown body read for the first time unless its front matter gave the
+// summary.
 func (a *Article) LoadSummary() (string, error) {
-	return a.load(a.Summary, 0, a.body.sum)
+	r := a.body
+	if r.markdown && r.sum == 0 {
+		var err error
+		if r, err = r.render(); err != nil {
+			return "", fmt.Errorf("article %s: %w", a.Path, err)
+		}
+	}
+	return a.load(a.Summary, r, 0, r.sum)
 }
 
 // LoadHTML returns the article's sanitised body HTML. The articles of a
-// Library keep their bodies on disk, so this reads a file; the Article
-// must not be compared by its HTML field alone (see SameBody).
+// Library keep their bodies on disk, so this reads a file, and renders a
+// Markdown body read for the first time; the Article must not be compared
+// by its HTML field alone (see SameBody).
 func (a *Article) LoadHTML() (string, error) {
-	return a.load(a.HTML, a.body.sum, a.body.n)
+	r := a.body
+	if r.markdown {
+		var err error
+		if r, err = r.render(); err != nil {
+			return "", fmt.Errorf("article %s: %w", a.Path, err)
+		}
+	}
+	return a.load(a.HTML, r, r.sum, r.n)
 }
 
 // load returns held, the field, or when the article's summary and body are
-// on disk, bytes [from, to) of what is stored.
-func (a *Article) load(held string, from, to int64) (string, error) {
-	if a.body.file == nil {
+// on disk, bytes [from, to) of what r points at.
+func (a *Article) load(held string, r bodyRef, from, to int64) (string, error) {
+	if r.file == nil {
 		return held, nil
 	}
-	b, err := a.body.readRange(from, to)
+	b, err := r.readRange(from, to)
 	if err != nil {
 		return "", fmt.Errorf("article %s: %w", a.Path, err)
 	}

@@ -575,7 +575,7 @@ func (c *change) rederive(p string) {
 		return
 	}
 	old.body.release()
-	a = l.keepBody(a)
+	a = l.keepBody(a, &parsed)
 	l.articles.set(p, &a)
 	c.keep(p, l.stats[p], id.Hash, parsed, &a)
 	c.changed = true

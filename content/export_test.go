@@ -79,3 +79,21 @@ func SetRestoreChunk(l *Library, n int) {
 func BodyFileLive(l *Library) int64 {
 	return fromBodyFile(l, func(b *bodyFile) int64 { return b.live })
 }
+
+// BodyDeferred reports whether a's body is Markdown source not rendered
+// when it was stored (LibraryOptions.DeferMarkdown).
+func BodyDeferred(a *Article) bool {
+	return a.body.markdown
+}
+
+// ParseDeferred parses as a Library with DeferMarkdown does, then renders
+// a deferred body as its first read does: what Parse gives, if they agree.
+func ParseDeferred(name string, data []byte) (p Parsed, deferred bool, err error) {
+	p, err = parseIn(name, data, nil, true)
+	if err != nil || !p.deferred {
+		return p, false, err
+	}
+	p.Summary, p.HTML, err = renderMarkdown(p.source, p.Summary)
+	p.deferred, p.source = false, ""
+	return p, true, err
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -37,6 +38,12 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
 		ext := fuzzExtensions[int(kind)%len(fuzzExtensions)]
 		p, err := content.Parse("fuzz-input"+ext, data)
+		// A server defers Markdown bodies: rendered when first read, they
+		// must be what Parse gives.
+		d, _, derr := content.ParseDeferred("fuzz-input"+ext, data)
+		if (err == nil) != (derr == nil) || err == nil && !reflect.DeepEqual(d, p) {
+			t.Fatalf("deferred parse differs:\n got %+v, %v\nwant %+v, %v", d, derr, p, err)
+		}
 		if err != nil {
 			if !errors.Is(err, content.ErrBinary) && !errors.Is(err, content.ErrEmpty) &&
 				!(ext == ".md" && strings.HasPrefix(err.Error(), "front matter: ")) {

@@ -67,6 +67,13 @@ type LibraryOptions struct {
 	// and what every file parsed to in the store, so that a restart parses
 	// only what changed meanwhile (parsecache.go).
 	KeepBodies string
+	// DeferMarkdown leaves the body of a Markdown article whose front
+	// matter gives its title unrendered until it is first read (LoadHTML,
+	// or LoadSummary without a summary in the front matter): most of a
+	// first start's work at large folders, where a feed shows few of
+	// them. For a server; an export that writes every article's page
+	// renders every body anyway, and faster on every core while reading.
+	DeferMarkdown bool
 }
 
 // Library is the in-memory index of a content folder: the last good parse of
@@ -95,6 +102,7 @@ type Library struct {
 	bodyDir   string              // where body files are made
 	bodyWaste int64               // replaced bodies' bytes that make the body file worth compacting
 	kept      *keptCache          // the parse cache, if kept (parsecache.go)
+	deferMD   bool                // LibraryOptions.DeferMarkdown
 }
 
 // fileStat is what tells, without reading, that a file has not changed.
@@ -161,6 +169,7 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 		articles: newArticleSet(),
 		problems: map[string]string{},
 		stats:    map[string]fileStat{},
+		deferMD:  opts.DeferMarkdown,
 	}
 	if l.log == nil {
 		l.log = slog.Default()
@@ -644,7 +653,7 @@ func (l *Library) load(p string, st fileStat, checkWriting bool) loaded {
 		return ld
 	}
 	dir := path.Dir(p)
-	ld.parsed, ld.parseErr = ParseIn(p, data, l.learned.set.Folder(dir))
+	ld.parsed, ld.parseErr = parseIn(p, data, l.learned.set.Folder(dir), l.deferMD)
 	if ld.parseErr == nil {
 		ld.applied = l.learned.boilerplateIn(dir, ld.parsed.fingerprints)
 	}
@@ -681,7 +690,7 @@ func (c *change) store(p string, st fileStat, ld loaded) {
 	}
 	delete(l.problems, p)
 	id := c.identity(p, ld.hash)
-	a := l.keepBody(build(p, id, parsed))
+	a := l.keepBody(build(p, id, parsed), &parsed)
 	old, existed := l.articles.byPath[p]
 	if existed {
 		old.body.release()
@@ -991,12 +1000,24 @@ func NewID() string {
 	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// keepBody moves a's body HTML to the body file. If that fails (a full
-// disk), the article keeps its body in memory and still publishes.
-func (l *Library) keepBody(a Article) Article {
-	ref, err := l.bodies.put(a.Summary, a.HTML)
+// keepBody moves a's body HTML, or the Markdown source of a body parsed
+// deferred, to the body file. If that fails (a full disk), the article
+// keeps its body in memory, rendered, and still publishes.
+func (l *Library) keepBody(a Article, parsed *Parsed) Article {
+	var ref bodyRef
+	var err error
+	if parsed.deferred {
+		ref, err = l.bodies.putMarkdown(a.Summary, parsed.source)
+	} else {
+		ref, err = l.bodies.put(a.Summary, a.HTML)
+	}
 	if err != nil {
 		l.log.Warn("cannot store article body on disk; keeping it in memory", "file", a.Path, "reason", err)
+		if parsed.deferred {
+			if a.Summary, a.HTML, err = renderMarkdown(parsed.source, a.Summary); err != nil {
+				l.log.Warn("cannot render article body", "file", a.Path, "reason", err)
+			}
+		}
 		return a
 	}
 	a.Summary, a.HTML, a.body = "", "", ref
@@ -1029,6 +1050,7 @@ func (l *Library) compactBodies() {
 		data, err := old.body.readRange(0, old.body.n)
 		if err == nil {
 			a.body, err = fresh.putRaw(data, old.body.sum)
+			a.body.markdown = old.body.markdown // rendered again when next read
 		}
 		if err != nil {
 			l.log.Warn("cannot compact the article bodies", "reason", err)

@@ -38,13 +38,24 @@ var markdown = sync.OnceValue(func() goldmark.Markdown {
 // parseMarkdown reads a Markdown article with optional YAML (---) or TOML
 // (+++) front matter. A malformed front matter is an error; a field that
 // cannot be used, such as an unreadable date, is a warning.
-func parseMarkdown(src string) (Parsed, error) {
+//
+// With deferBody, an article whose front matter gives its title is not
+// rendered: its Parsed keeps the body's source for renderMarkdown, which
+// gives the summary and HTML the full parse would have. Rendering is most
+// of a Markdown file's cost, and a feed shows few of a folder's articles.
+func parseMarkdown(src string, deferBody bool) (Parsed, error) {
 	src = strings.ReplaceAll(src, "\r\n", "\n")
 	fields, body, err := splitFrontMatter(src)
 	if err != nil {
 		return Parsed{}, fmt.Errorf("front matter: %w", err)
 	}
 	p := fields.parsed()
+	// A summary that cleaning empties is kept empty by the full parse,
+	// where an empty one is deferred to the first paragraph's: not deferred.
+	if deferBody && p.Title != "" && (p.Summary == "" || CleanText(p.Summary) != "") {
+		p.deferred, p.source = true, body
+		return p, nil
+	}
 
 	md := markdown()
 	source := []byte(body)
@@ -60,19 +71,42 @@ func parseMarkdown(src string) (Parsed, error) {
 			doc.RemoveChild(doc, h)
 		}
 	}
-	if p.Summary == "" {
-		summary, err := firstParagraphText(md, source, doc)
+	p.Summary, p.HTML, err = renderMarkdownDoc(md, source, doc, p.Summary)
+	if err != nil {
+		return Parsed{}, err
+	}
+	return p, nil
+}
+
+// renderMarkdown renders the body source of a Markdown article whose
+// parse was deferred, with the summary its front matter gave ("" for
+// none), to the cleaned summary and HTML Parse gives such an article.
+func renderMarkdown(body, summary string) (string, string, error) {
+	md := markdown()
+	source := []byte(body)
+	doc := md.Parser().Parse(text.NewReader(source))
+	summary, html, err := renderMarkdownDoc(md, source, doc, summary)
+	if err != nil {
+		return "", "", err
+	}
+	return CleanText(summary), CleanText(html), nil
+}
+
+// renderMarkdownDoc renders doc to sanitised HTML, and returns summary or,
+// when it is empty, the start of the first paragraph with text.
+func renderMarkdownDoc(md goldmark.Markdown, source []byte, doc ast.Node, summary string) (string, string, error) {
+	if summary == "" {
+		first, err := firstParagraphText(md, source, doc)
 		if err != nil {
-			return Parsed{}, err
+			return "", "", err
 		}
-		p.Summary = Summarize(summary, 300)
+		summary = Summarize(first, 300)
 	}
 	var buf bytes.Buffer
 	if err := md.Renderer().Render(&buf, source, doc); err != nil {
-		return Parsed{}, fmt.Errorf("render markdown: %w", err)
+		return "", "", fmt.Errorf("render markdown: %w", err)
 	}
-	p.HTML = sanitize(buf.String())
-	return p, nil
+	return summary, sanitize(buf.String()), nil
 }
 
 // firstTitleHeading returns the first level-1 heading at the top level of

@@ -51,8 +51,9 @@ const bodyFileKey = "\x00body-file"
 
 // recordVersion is the first byte of a record; a record of another version
 // is a miss, so a change of the format only costs one slow restart. 2: the
-// summary is in the body file, in front of the body.
-const recordVersion = 2
+// summary is in the body file, in front of the body. 3: the body may be
+// Markdown source, rendered when first read.
+const recordVersion = 3
 
 // cacheEntry is one file's record: the parse, without its body, and what
 // it is valid for.
@@ -210,6 +211,11 @@ func (c *change) usable(f scanFile, raw []byte, sets map[string]map[Fingerprint]
 	if err != nil || e.stat != f.st {
 		return cacheEntry{}, false
 	}
+	if e.body.markdown && !l.deferMD {
+		// A body a server left unrendered: a Library that does not defer
+		// (an export, which renders every page) parses it on every core.
+		return cacheEntry{}, false
+	}
 	id, known := l.ids[f.rel]
 	if !known || !id.Deleted.IsZero() || id.Hash != e.hash {
 		return cacheEntry{}, false
@@ -233,6 +239,7 @@ func (c *change) restore(p string, e *cacheEntry, a *Article) bool {
 	if !ok {
 		return false
 	}
+	ref.markdown = e.body.markdown
 	l.stats[p] = e.stat
 	a.body = ref
 	l.articles.set(p, a)
@@ -252,7 +259,7 @@ func (c *change) keep(p string, st fileStat, hash string, parsed Parsed, a *Arti
 		c.unkeep(p)
 		return
 	}
-	parsed.Summary, parsed.HTML, parsed.fingerprints = "", "", nil
+	parsed.Summary, parsed.HTML, parsed.fingerprints, parsed.source = "", "", nil, ""
 	if c.kept == nil {
 		c.kept = map[string]cacheEntry{}
 	}
@@ -378,6 +385,7 @@ func (e cacheEntry) encode() []byte {
 	w.int(e.body.off)
 	w.int(e.body.n)
 	w.int(e.body.sum)
+	w.bool(e.body.markdown)
 	p := &e.parsed
 	for _, s := range []string{p.Title, p.Author, p.Language, p.ID} {
 		w.str(s)
@@ -416,6 +424,7 @@ func decodeEntry(b []byte) (cacheEntry, error) {
 	e.body.off = r.int()
 	e.body.n = r.int()
 	e.body.sum = r.int()
+	e.body.markdown = r.bool()
 	p := &e.parsed
 	p.Title = r.str()
 	// Authors, languages and dropped lines repeat across a folder: one copy

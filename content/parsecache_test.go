@@ -19,11 +19,18 @@ import (
 // cache, with its body files beside it.
 func openKept(t *testing.T, dir, state string, c *clock) lib {
 	t.Helper()
+	return openKeptWith(t, dir, state, c, content.LibraryOptions{})
+}
+
+// openKeptWith is openKept with opts, whose clock and body files it sets.
+func openKeptWith(t *testing.T, dir, state string, c *clock, opts content.LibraryOptions) lib {
+	t.Helper()
 	st, err := store.Open(state)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := content.OpenLibrary(dir, st, content.LibraryOptions{Now: c.now, KeepBodies: state + ".bodies"})
+	opts.Now, opts.KeepBodies = c.now, state+".bodies"
+	l, err := content.OpenLibrary(dir, st, opts)
 	if err != nil {
 		st.Close()
 		t.Fatal(err)

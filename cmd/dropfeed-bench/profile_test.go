@@ -59,7 +59,8 @@ func openState(b *testing.B, dir, state string) (lib *content.Library, h *feed.H
 		b.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	lib, err = content.OpenLibrary(dir, st, content.LibraryOptions{Logger: quiet, KeepBodies: state + ".bodies"})
+	// As dropfeed serve opens it.
+	lib, err = content.OpenLibrary(dir, st, content.LibraryOptions{Logger: quiet, KeepBodies: state + ".bodies", DeferMarkdown: true})
 	if err != nil {
 		st.Close()
 		b.Fatal(err)

@@ -42,7 +42,9 @@ func build(ctx context.Context, args []string, getenv func(string) string, stder
 	opts := cfg.feedOptions(log)
 	// Also called by the handler's timer when a future-dated article comes due.
 	opts.OnChange = ex.onChange
-	s, err := openSite(&cfg, base, log, opts)
+	// Not deferred: an export renders every article's page, and the loaders
+	// render on every core.
+	s, err := openSite(&cfg, base, log, opts, false)
 	if err != nil {
 		return err
 	}

@@ -356,3 +356,63 @@ func jsonFeedHas(doc []byte, title string) bool {
 	}
 	return slices.ContainsFunc(feed.Items, func(it item) bool { return it.Title == title })
 }
+
+// serve renders a Markdown body when a feed or page first shows it (its
+// body file holds the source, not the HTML), and serves what a build,
+// which renders every body while reading, writes from the same state:
+// on its first start, and on a restart that takes the unrendered bodies
+// from the parse cache.
+func TestServeDefersMarkdown(t *testing.T) {
+	dir := buildSite(t)
+	writeFile(t, filepath.Join(dir, "marked.md"), "---\ntitle: Marked\ntags: [go]\n---\n\nSome **strong words** and a [link](https://example.org/x).\n")
+	stateDir := t.TempDir()
+	state := filepath.Join(stateDir, "state.db")
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	defer client.CloseIdleConnections()
+
+	s := startServe(t, dir, state, siteFlags(state)[2:]...)
+	first := map[string][]byte{}
+	for _, f := range []string{"feed.atom", "feed.rss", "feed.json", "tags/go.atom", "articles/marked.html"} {
+		_, first[f] = fetch(t, client, s.base+servedPath(f), "identity")
+	}
+	s.stop()
+	bodies, err := filepath.Glob(state + ".bodies.*")
+	if err != nil || len(bodies) != 1 {
+		t.Fatalf("body files %q (%v), want one", bodies, err)
+	}
+	if data, err := os.ReadFile(bodies[0]); err != nil || !bytes.Contains(data, []byte("Some **strong words**")) {
+		t.Errorf("the body file holds no Markdown source: serve rendered the bodies as it read them (%v)", err)
+	}
+
+	// A copy of the state, ids and all, for a build that renders every body.
+	copied := filepath.Join(t.TempDir(), "state.db")
+	copyDir(t, stateDir, filepath.Dir(copied))
+	out := filepath.Join(t.TempDir(), "public")
+	runBuild(t, append(siteFlags(copied), "--dir", dir, "--out", out)...)
+	built := func(f string) []byte {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	for f, served := range first {
+		if !bytes.Equal(served, built(f)) {
+			t.Errorf("first start: %s differs from the build's", f)
+		}
+	}
+	if !bytes.Contains(built("articles/marked.html"), []byte("<strong>strong words</strong>")) {
+		t.Error("the built page of marked.md has no rendered body")
+	}
+
+	s = startServe(t, dir, state, siteFlags(state)[2:]...)
+	for _, f := range outputFiles(t, out) {
+		if _, served := fetch(t, client, s.base+servedPath(f), "identity"); !bytes.Equal(served, built(f)) {
+			t.Errorf("restart: %s differs from the build's", f)
+		}
+	}
+	if !strings.Contains(s.stderr.String(), "taken from the parse cache") {
+		t.Errorf("the restart took nothing from the parse cache:\n%s", s.stderr)
+	}
+}

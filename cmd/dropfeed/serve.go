@@ -43,7 +43,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	watcher := cfg.watcher(log)
 	watching := make(chan error, 1)
 	go func() { watching <- watcher.Open() }()
-	s, err := openSite(&cfg, base, log, opts)
+	// Markdown bodies are rendered when a feed or page first shows them: a
+	// first start at 100,000 articles reads them in a fraction of the time.
+	s, err := openSite(&cfg, base, log, opts, true)
 	werr := <-watching
 	if err != nil || werr != nil {
 		if werr == nil {
@@ -117,8 +119,9 @@ type site struct {
 }
 
 // openSite opens the state file and the library of cfg.Dir, and a handler
-// with opts for them. The caller closes it.
-func openSite(cfg *Config, base *url.URL, log *slog.Logger, opts feed.Options) (*site, error) {
+// with opts for them; deferMarkdown is content.LibraryOptions.DeferMarkdown.
+// The caller closes it.
+func openSite(cfg *Config, base *url.URL, log *slog.Logger, opts feed.Options, deferMarkdown bool) (*site, error) {
 	st, err := store.Open(cfg.State)
 	if err != nil {
 		return nil, err
@@ -134,7 +137,8 @@ func openSite(cfg *Config, base *url.URL, log *slog.Logger, opts feed.Options) (
 		FollowSymlinks: cfg.FollowSymlinks,
 		// Beside the state, which keeps what every file parsed to: a restart
 		// reads only the files changed meanwhile.
-		KeepBodies: cfg.State + ".bodies",
+		KeepBodies:    cfg.State + ".bodies",
+		DeferMarkdown: deferMarkdown,
 	})
 	if err != nil {
 		st.Close()
