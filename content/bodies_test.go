@@ -151,6 +151,16 @@ func TestUnchanged(t *testing.T) {
 	if b := find(before, "b.md"); b.Unchanged(find(after, "b.md")) {
 		t.Error("b.md changed, yet is known as unchanged")
 	}
+	// Bodies with nothing in them share an offset with what follows: an
+	// edit of the title alone is a change all the same.
+	write(t, dir, "empty.md", "---\ntitle: Empty\n---\n")
+	l.apply(t, "empty.md")
+	before = l.Articles()
+	write(t, dir, "empty.md", "---\ntitle: Empty, renamed\n---\n")
+	l.apply(t, "empty.md")
+	if e := find(before, "empty.md"); e.Unchanged(find(l.Articles(), "empty.md")) {
+		t.Error("empty.md changed its title, yet is known as unchanged")
+	}
 	if x, y := (content.Article{Title: "x"}), (content.Article{Title: "y"}); x.Unchanged(&y) {
 		t.Error("articles not from a Library are known as unchanged")
 	}
