@@ -110,30 +110,70 @@ func ParseIn(name string, data []byte, known Boilerplate) (Parsed, error) {
 // parseIn is ParseIn that, with deferMarkdown, leaves the body of a
 // Markdown article whose front matter gives its title to renderMarkdown.
 func parseIn(name string, data []byte, known Boilerplate, deferMarkdown bool) (Parsed, error) {
+	d, err := draftOf(name, data, deferMarkdown)
+	if err != nil {
+		return Parsed{}, err
+	}
+	return d.finish(known), nil
+}
+
+// draft is a file read as far as it can be without what its folder has
+// learned: a Markdown or HTML file in full, a plain-text file up to its
+// paragraphs and their fingerprints. A scan records the fingerprints of
+// many files before it finishes any, so that each is read once, with
+// what the others teach.
+type draft struct {
+	name   string
+	warn   string     // the decoding's warning
+	parsed Parsed     // a Markdown or HTML file's parse
+	text   *textDraft // a plain-text file's paragraphs, or nil
+}
+
+// draftOf reads the bytes of the file name as far as a draft goes; the
+// errors are Parse's.
+func draftOf(name string, data []byte, deferMarkdown bool) (draft, error) {
 	if !IsArticleFile(name) {
-		return Parsed{}, ErrUnsupported
+		return draft{}, ErrUnsupported
 	}
 	text, warn, err := decodeText(data)
 	if err != nil {
-		return Parsed{}, err
+		return draft{}, err
 	}
 	if strings.TrimSpace(CleanText(text)) == "" {
-		return Parsed{}, ErrEmpty
+		return draft{}, ErrEmpty
 	}
-	var p Parsed
+	d := draft{name: name, warn: warn}
 	switch strings.ToLower(path.Ext(name)) {
 	case ".md", ".markdown":
-		p, err = parseMarkdown(text, deferMarkdown)
+		d.parsed, err = parseMarkdown(text, deferMarkdown)
 	case ".txt":
-		p, err = parseText(text, known)
+		d.text = draftText(text)
 	case ".html", ".htm":
-		p, err = parseHTML(text)
+		d.parsed, err = parseHTML(text)
 	}
 	if err != nil {
-		return Parsed{}, err
+		return draft{}, err
 	}
-	if warn != "" {
-		p.Warnings = append([]string{warn}, p.Warnings...)
+	return d, nil
+}
+
+// fingerprints returns those of a plain-text draft's paragraphs.
+func (d *draft) fingerprints() []Fingerprint {
+	if d.text == nil {
+		return nil
+	}
+	return txtFingerprints(d.text.paras)
+}
+
+// finish completes the parse with the boilerplate known of the file's
+// folder (nil for none). A draft is finished once.
+func (d *draft) finish(known Boilerplate) Parsed {
+	p := d.parsed
+	if d.text != nil {
+		p = d.text.finish(known)
+	}
+	if d.warn != "" {
+		p.Warnings = append([]string{d.warn}, p.Warnings...)
 	}
 	p.Title = strings.TrimSpace(CleanText(p.Title))
 	p.Summary = CleanText(p.Summary)
@@ -144,10 +184,10 @@ func parseIn(name string, data []byte, known Boilerplate, deferMarkdown bool) (P
 	p.Date = feedDate("date", p.Date, &p.Warnings)
 	p.Updated = feedDate("updated date", p.Updated, &p.Warnings)
 	if p.Title == "" {
-		p.Title = titleFromName(name)
+		p.Title = titleFromName(d.name)
 		p.Warnings = append(p.Warnings, "no title found; using the file name")
 	}
-	return p, nil
+	return p
 }
 
 // feedDate returns t, or zero with a warning when t falls outside the years

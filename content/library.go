@@ -596,7 +596,7 @@ func (c *change) upsert(p string, st fileStat, checkWriting bool) {
 	if c.l.unchanged(p, st) {
 		return
 	}
-	c.store(p, st, c.l.load(p, st, checkWriting))
+	c.store(p, st, c.l.load(p, st, checkWriting, false))
 }
 
 // unchanged reports whether p's size, mtime and inode are those it had
@@ -618,6 +618,7 @@ type loaded struct {
 	parsed   Parsed
 	parseErr error
 	applied  []Fingerprint // the boilerplate the parse removed
+	draft    *draft        // a plain-text file's, to finish once its chunk's paragraphs are recorded (prelearn)
 }
 
 // parsedNew reports whether ld holds a parse of new bytes: what store
@@ -627,8 +628,9 @@ func (ld *loaded) parsedNew() bool {
 }
 
 // load does the reading part of an upsert of p; l.mu is held and nothing
-// changes the Library meanwhile.
-func (l *Library) load(p string, st fileStat, checkWriting bool) loaded {
+// changes the Library meanwhile. With drafting, a plain-text file is read
+// only up to its paragraphs (ld.draft), for prelearn to finish.
+func (l *Library) load(p string, st fileStat, checkWriting, drafting bool) loaded {
 	// One open for both the writers' check and the read: at 100,000 files
 	// a second open cost a second of the first scan.
 	f, err := os.Open(filepath.Join(l.dir, filepath.FromSlash(p)))
@@ -652,17 +654,32 @@ func (l *Library) load(p string, st fileStat, checkWriting bool) loaded {
 		ld.same = true
 		return ld
 	}
-	dir := path.Dir(p)
-	ld.parsed, ld.parseErr = parseIn(p, data, l.learned.set.Folder(dir), l.deferMD)
-	if ld.parseErr == nil {
-		ld.applied = l.learned.boilerplateIn(dir, ld.parsed.fingerprints)
+	d, err := draftOf(p, data, l.deferMD)
+	if err != nil {
+		ld.parseErr = err
+		return ld
 	}
 	// Only a file with paragraph fingerprints can meet a change of its
 	// folder's boilerplate before it is stored, and need parsing again.
-	if len(ld.parsed.fingerprints) > 0 {
+	if d.text != nil {
 		ld.data = data
+		if drafting {
+			ld.draft = &d
+			return ld
+		}
 	}
+	ld.finish(&d, l.learned, path.Dir(p))
 	return ld
+}
+
+// finish completes the parse of d, a draft of a file of dir, with what
+// lr has learned, and notes the boilerplate it removed.
+func (ld *loaded) finish(d *draft, lr *learning, dir string) {
+	ld.parsed = d.finish(lr.set.Folder(dir))
+	ld.applied = lr.boilerplateIn(dir, ld.parsed.fingerprints)
+	if len(ld.parsed.fingerprints) == 0 {
+		ld.data = nil
+	}
 }
 
 // store does the rest of an upsert of p with what load found.
@@ -755,7 +772,7 @@ func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
 		out := make([]loaded, len(chunk))
 		parallel(workers, len(chunk), func(i int) {
 			if ctx.Err() == nil {
-				out[i] = l.load(chunk[i].rel, chunk[i].st, chunk[i].check)
+				out[i] = l.load(chunk[i].rel, chunk[i].st, chunk[i].check, true)
 			}
 		})
 		if err := ctx.Err(); err != nil {
@@ -770,30 +787,22 @@ func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
 	return nil
 }
 
-// prelearn records the paragraphs of a chunk's loaded files in what their
-// folders learned, then parses again, on every core, those whose
-// boilerplate that changed. Files load with what their folder learned
-// before their chunk, and store would otherwise parse them again one at a
-// time (at 100,000 files, 3.9 s of a first start on one core).
+// prelearn records the paragraphs of a chunk's loaded plain-text files
+// in what their folders learned, then finishes their parses on every core:
+// each file is read with what its whole chunk teaches. (Parsed before
+// recording, a quarter of the plain-text files of a first start at
+// 100,000 were parsed again: their chunk changed their boilerplate.)
 func (c *change) prelearn(chunk []scanFile, out []loaded, workers int) {
 	lr := c.l.learned
 	for i := range out {
-		if out[i].parsedNew() {
-			lr.record(chunk[i].rel, out[i].parsed.fingerprints)
+		if ld := &out[i]; ld.draft != nil && ld.parsedNew() {
+			lr.record(chunk[i].rel, ld.draft.fingerprints())
 		}
 	}
 	parallel(workers, len(out), func(i int) {
-		ld := &out[i]
-		if !ld.parsedNew() || len(ld.parsed.fingerprints) == 0 {
-			return
-		}
-		dir := path.Dir(chunk[i].rel)
-		now := lr.boilerplateIn(dir, ld.parsed.fingerprints)
-		if slices.Equal(now, ld.applied) {
-			return
-		}
-		if parsed, err := ParseIn(chunk[i].rel, ld.data, lr.set.Folder(dir)); err == nil {
-			ld.parsed, ld.applied = parsed, now
+		if ld := &out[i]; ld.draft != nil {
+			ld.finish(ld.draft, lr, path.Dir(chunk[i].rel))
+			ld.draft = nil
 		}
 	})
 }

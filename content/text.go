@@ -276,19 +276,43 @@ var (
 // not nil, tells which paragraphs the article's folder repeats: those are
 // left out too.
 func parseText(text string, known Boilerplate) (Parsed, error) {
-	var head Parsed
+	return draftText(text).finish(known), nil
+}
+
+// textDraft is a plain-text article split into paragraphs, each with its
+// fingerprint: what its folder learns from, before what it learned is
+// applied.
+type textDraft struct {
+	head  Parsed // what the header block gave
+	hdr   map[string]string
+	paras []txtPara
+}
+
+// draftText reads text up to its paragraphs.
+func draftText(text string) *textDraft {
+	d := &textDraft{}
 	lines := txtLines(text)
-	lines, hdr := txtReadHeader(&head, lines)
-	paras := txtParagraphs(lines)
+	lines, d.hdr = txtReadHeader(&d.head, lines)
+	d.paras = txtParagraphs(lines)
+	for i := range d.paras {
+		para := &d.paras[i]
+		para.appeal = !para.isList() && txtIsAppeal(para.text)
+		para.fp = fingerprintOf(para.text)
+	}
+	return d
+}
+
+// finish reads the article from its paragraphs, leaving out those known
+// (nil for a file of no folder, which learns nothing from it) repeats.
+func (d *textDraft) finish(known Boilerplate) Parsed {
+	paras := d.paras
 	repeated, unique := 0, 0
 	for i := range paras {
 		para := &paras[i]
-		para.appeal = !para.isList() && txtIsAppeal(para.text)
-		// Only a file of a folder learns, and is read, by fingerprint.
-		if known != nil {
-			para.fp = fingerprintOf(para.text)
-		}
-		if para.fp != 0 {
+		switch {
+		case known == nil:
+			para.fp = 0 // read on its own, a file yields no fingerprints
+		case para.fp != 0:
 			para.repeats = known.Repeats(para.fp)
 		}
 		if para.repeats > 0 {
@@ -304,9 +328,9 @@ func parseText(text string, known Boilerplate) (Parsed, error) {
 			paras[i].repeats = 0
 		}
 	}
-	p := txtRead(head, hdr, paras)
+	p := txtRead(d.head, d.hdr, paras)
 	p.fingerprints = txtFingerprints(paras)
-	return p, nil
+	return p
 }
 
 // txtFingerprints returns the distinct fingerprints of paras.
