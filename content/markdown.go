@@ -188,6 +188,8 @@ func decodeFrontMatter(delim, block string) (frontMatter, error) {
 		if _, err := toml.Decode(block, &raw); err != nil {
 			return nil, err
 		}
+	} else if simple, ok := simpleYAML(block); ok {
+		raw = simple
 	} else if err := yaml.Unmarshal([]byte(block), &raw); err != nil {
 		return nil, err
 	}
