@@ -30,6 +30,9 @@ type bodyFile struct {
 	// rendered: each is rendered once, on its first read. (Only an empty
 	// body shares its offset, with the next; it needs no rendering.)
 	rendered map[int64]bodyRef
+	// renderedBefore is what rendered held when the Library last closed,
+	// for a restart's restored bodies to take up (adoptRendered).
+	renderedBefore map[int64]bodyRef
 }
 
 // bodyRef is where an article's summary and body lie in a bodyFile: n
@@ -143,6 +146,71 @@ func (r bodyRef) release() {
 		r.file.live -= done.n
 		delete(r.file.rendered, r.off)
 	}
+}
+
+// adoptRendered takes up the rendering r had before a restart, if any.
+func (b *bodyFile) adoptRendered(r bodyRef) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	done, ok := b.renderedBefore[r.off]
+	if !ok || r.n == 0 {
+		return
+	}
+	if b.rendered == nil {
+		b.rendered = map[int64]bodyRef{}
+	}
+	b.rendered[r.off] = done
+	b.live += done.n
+}
+
+// renderedIndex encodes where the bodies rendered so far lie rendered.
+func (b *bodyFile) renderedIndex() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w := recordWriter{recordVersion}
+	w.str(filepath.Base(b.f.Name()))
+	w.uint(uint64(len(b.rendered)))
+	for off, done := range b.rendered {
+		w.int(off)
+		w.int(done.off)
+		w.int(done.n)
+		w.int(done.sum)
+	}
+	return w
+}
+
+// loadRenderedIndex reads what renderedIndex saved when the Library last
+// closed; an index it cannot read, or of another body file, is no index.
+func (b *bodyFile) loadRenderedIndex(index []byte) {
+	if len(index) == 0 || index[0] != recordVersion {
+		return
+	}
+	r := recordReader{b: index[1:]}
+	if r.str() != filepath.Base(b.f.Name()) {
+		return // of a body file since replaced
+	}
+	n := r.count()
+	before := make(map[int64]bodyRef, n)
+	for range n {
+		off, done := r.int(), bodyRef{file: b, off: r.int(), n: r.int(), sum: r.int()}
+		if done.off < 0 || done.n <= 0 || done.sum < 0 || done.sum > done.n || done.off+done.n > b.size {
+			return
+		}
+		before[off] = done
+	}
+	if r.bad || len(r.b) != 0 {
+		return
+	}
+	b.mu.Lock()
+	b.renderedBefore = before
+	b.mu.Unlock()
+}
+
+// forgetRenderedBefore drops what the restored bodies did not take up.
+func (b *bodyFile) forgetRenderedBefore() {
+	b.mu.Lock()
+	b.renderedBefore = nil
+	b.mu.Unlock()
 }
 
 // render returns where Markdown body r lies rendered, rendering it and

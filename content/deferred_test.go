@@ -105,7 +105,7 @@ func TestDeferredMarkdownRenderedOnce(t *testing.T) {
 	c := &clock{time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)}
 	write(t, dir, "one.md", md("One", "The *only* paragraph of the first version."))
 	l := openKeptWith(t, dir, state, c, content.LibraryOptions{DeferMarkdown: true})
-	defer l.close(t)
+	defer func() { l.close(t) }()
 	l.scan(t)
 	stored := content.BodyFileSize(l.Library)
 	if live := content.BodyFileLive(l.Library); live != stored {
@@ -146,6 +146,21 @@ func TestDeferredMarkdownRenderedOnce(t *testing.T) {
 	}
 	if html, err := l.Articles()[0].LoadHTML(); err != nil || html != "<p>The second version.</p>" {
 		t.Errorf("after the change, LoadHTML = %q, %v", html, err)
+	}
+
+	// A restart after a clean stop reads the rendering, not the source.
+	l.close(t)
+	l = openKeptWith(t, dir, state, c, content.LibraryOptions{DeferMarkdown: true})
+	l.scan(t)
+	size = content.BodyFileSize(l.Library)
+	if html, err := l.Articles()[0].LoadHTML(); err != nil || html != "<p>The second version.</p>" {
+		t.Errorf("after a restart, LoadHTML = %q, %v", html, err)
+	}
+	if after := content.BodyFileSize(l.Library); after != size {
+		t.Errorf("after a restart, body file %d bytes, %d before the read: rendered again", after, size)
+	}
+	if live, want := content.BodyFileLive(l.Library), int64(len("The second version.")+len("<p>The second version.</p>")+len("\nThe second version.\n")); live != want {
+		t.Errorf("after a restart, live %d bytes, want %d (the source and its rendering)", live, want)
 	}
 }
 

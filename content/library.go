@@ -125,6 +125,7 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 		ids                map[string]Identity
 		learned            = NewLearned(nil)
 		bodyFileName       string
+		renderedIndex      []byte
 		idErr, fpErr, rErr error
 		wg                 sync.WaitGroup
 	)
@@ -144,6 +145,7 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 		wg.Go(func() {
 			rErr = ps.ViewParsed(func(get func(string) []byte) error {
 				bodyFileName = string(get(bodyFileKey))
+				renderedIndex = bytes.Clone(get(renderedKey))
 				return nil
 			})
 		})
@@ -186,6 +188,9 @@ func OpenLibrary(dir string, store IdentityStore, opts LibraryOptions) (*Library
 	var err error
 	if caches {
 		l.kept, l.bodies, err = openKeptCache(ps, opts.KeepBodies, bodyFileName, l.log)
+		if err == nil && l.kept.usable {
+			l.bodies.loadRenderedIndex(renderedIndex)
+		}
 	} else {
 		l.bodies, err = newBodyFile(l.bodyDir)
 	}
@@ -213,6 +218,7 @@ func (l *Library) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.kept != nil {
+		l.kept.saveRendered(l.bodies)
 		l.kept.close() // the queued parse cache records are saved first
 		l.kept = nil
 	}

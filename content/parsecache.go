@@ -49,6 +49,12 @@ type ParsedStore interface {
 // into. No path holds a NUL.
 const bodyFileKey = "\x00body-file"
 
+// renderedKey is the record that lists where the Markdown bodies rendered
+// on their first read lie rendered (bodyFile.rendered), saved when the
+// Library closes: a restart renders again only what was rendered since
+// it last stopped cleanly, or nothing.
+const renderedKey = "\x00rendered"
+
 // recordVersion is the first byte of a record; a record of another version
 // is a miss, so a change of the format only costs one slow restart. 2: the
 // summary is in the body file, in front of the body. 3: the body may be
@@ -93,6 +99,18 @@ func (kc *keptCache) saver() {
 		if err := save(); err != nil {
 			kc.log.Warn("cannot save the parse cache; the next start reads the files it leaves out", "reason", err)
 		}
+	}
+}
+
+// saveRendered queues the save of where bodies's Markdown bodies lie
+// rendered, once what it points at is durable.
+func (kc *keptCache) saveRendered(bodies *bodyFile) {
+	index := bodies.renderedIndex()
+	kc.saves <- func() error {
+		if err := bodies.sync(); err != nil {
+			return err
+		}
+		return kc.store.SaveParsed(map[string][]byte{renderedKey: index}, nil, false)
 	}
 }
 
@@ -192,6 +210,7 @@ func (c *change) restoreAll(files []scanFile) []scanFile {
 		}
 		clear(entries)
 	}
+	l.bodies.forgetRenderedBefore()
 	clear(files[len(rest):])
 	return rest
 }
@@ -239,7 +258,9 @@ func (c *change) restore(p string, e *cacheEntry, a *Article) bool {
 	if !ok {
 		return false
 	}
-	ref.markdown = e.body.markdown
+	if ref.markdown = e.body.markdown; ref.markdown {
+		l.bodies.adoptRendered(ref)
+	}
 	l.stats[p] = e.stat
 	a.body = ref
 	l.articles.set(p, a)
