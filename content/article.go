@@ -299,6 +299,19 @@ func CleanText(s string) string {
 // check: valid UTF-8 cannot encode them.
 func isClean(s string) bool {
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while they are all printable ASCII: text
+		// is, but for a line break every line or so.
+		for ; i+8 <= len(s); i += 8 {
+			b := s[i : i+8]
+			w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+				uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+			if !printableASCII(w) {
+				break
+			}
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c-0x20 < 0x7F-0x20 { // printable ASCII, the common case
 			i++
@@ -318,6 +331,14 @@ func isClean(s string) bool {
 		i += n
 	}
 	return true
+}
+
+// printableASCII reports whether each byte of w is in 0x20-0x7E.
+func printableASCII(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	below := (w - 0x20*ones) &^ w // the high bit of each byte under 0x20 (or of 0x80 and over)
+	del := w ^ 0x7F*ones          // a zero byte for each 0x7F
+	return (w|below|(del-ones)&^del)&highs == 0
 }
 
 // cleanTextSlow is CleanText for strings that need cleaning.

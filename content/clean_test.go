@@ -90,8 +90,11 @@ func FuzzCleanText(f *testing.F) {
 // common case) and with one character to drop at its end.
 func BenchmarkCleanText(b *testing.B) {
 	body := strings.Repeat("<p>The council met on Tuesday to discuss the bridge – “again”, said Zoë.</p>\n", 64)
+	// Hard-wrapped plain ASCII, as most plain-text articles are.
+	wrapped := strings.Repeat("The council met on Tuesday to discuss the bridge again, and the\n", 80)
 	for _, bc := range []struct{ name, s string }{
 		{"clean", body},
+		{"ascii", wrapped},
 		{"dirty", body + "\x01"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
