@@ -624,7 +624,7 @@ type loaded struct {
 	parsed   Parsed
 	parseErr error
 	applied  []Fingerprint // the boilerplate the parse removed
-	draft    *draft        // a plain-text file's, to finish once its chunk's paragraphs are recorded (prelearn)
+	draft    *draft        // to finish once its chunk's paragraphs are recorded (prelearn)
 }
 
 // parsedNew reports whether ld holds a parse of new bytes: what store
@@ -634,8 +634,10 @@ func (ld *loaded) parsedNew() bool {
 }
 
 // load does the reading part of an upsert of p; l.mu is held and nothing
-// changes the Library meanwhile. With drafting, a plain-text file is read
-// only up to its paragraphs (ld.draft), for prelearn to finish.
+// changes the Library meanwhile. With drafting, the file is read only as
+// far as a draft (ld.draft), for prelearn to finish, and load reads
+// nothing the Library holds, so that a scan stores one chunk while it
+// loads the next: then store finds a file whose bytes it already holds.
 func (l *Library) load(p string, st fileStat, checkWriting, drafting bool) loaded {
 	// One open for both the writers' check and the read: at 100,000 files
 	// a second open cost a second of the first scan.
@@ -655,8 +657,7 @@ func (l *Library) load(p string, st fileStat, checkWriting, drafting bool) loade
 	}
 	sum := sha256.Sum256(data)
 	ld := loaded{hash: hex.EncodeToString(sum[:])}
-	id, known := l.ids[p]
-	if _, have := l.articles.byPath[p]; have && known && id.Deleted.IsZero() && id.Hash == ld.hash {
+	if !drafting && l.holds(p, ld.hash) {
 		ld.same = true
 		return ld
 	}
@@ -669,13 +670,21 @@ func (l *Library) load(p string, st fileStat, checkWriting, drafting bool) loade
 	// folder's boilerplate before it is stored, and need parsing again.
 	if d.text != nil {
 		ld.data = data
-		if drafting {
-			ld.draft = &d
-			return ld
-		}
+	}
+	if drafting {
+		ld.draft = &d
+		return ld
 	}
 	ld.finish(&d, l.learned, path.Dir(p))
 	return ld
+}
+
+// holds reports whether the article of p was read from bytes of the
+// given hash.
+func (l *Library) holds(p, hash string) bool {
+	id, known := l.ids[p]
+	_, have := l.articles.byPath[p]
+	return have && known && id.Deleted.IsZero() && id.Hash == hash
 }
 
 // finish completes the parse of d, a draft of a file of dir, with what
@@ -703,7 +712,7 @@ func (c *change) store(p string, st fileStat, ld loaded) {
 		return
 	}
 	l.stats[p] = st
-	if ld.same {
+	if ld.same || l.holds(p, ld.hash) {
 		return
 	}
 	parsed, err := c.parse(p, ld)
@@ -774,15 +783,33 @@ func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
 		}
 		return nil
 	}
-	for chunk := range slices.Chunk(files, scanChunk) {
-		out := make([]loaded, len(chunk))
-		parallel(workers, len(chunk), func(i int) {
-			if ctx.Err() == nil {
-				out[i] = l.load(chunk[i].rel, chunk[i].st, chunk[i].check, true)
-			}
-		})
+	// Each chunk is stored, on one core, while the next one loads: loading
+	// reads nothing the Library holds (load with drafting).
+	loadChunk := func(chunk []scanFile) <-chan []loaded {
+		done := make(chan []loaded, 1)
+		go func() {
+			out := make([]loaded, len(chunk))
+			parallel(workers, len(chunk), func(i int) {
+				if ctx.Err() == nil {
+					out[i] = l.load(chunk[i].rel, chunk[i].st, chunk[i].check, true)
+				}
+			})
+			done <- out
+		}()
+		return done
+	}
+	chunks := slices.Collect(slices.Chunk(files, scanChunk))
+	var next <-chan []loaded
+	if len(chunks) > 0 {
+		next = loadChunk(chunks[0])
+	}
+	for k, chunk := range chunks {
+		out := <-next
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if k+1 < len(chunks) {
+			next = loadChunk(chunks[k+1])
 		}
 		c.prelearn(chunk, out, workers)
 		for i, f := range chunk {
@@ -794,14 +821,14 @@ func (c *change) upsertAll(ctx context.Context, files []scanFile) error {
 }
 
 // prelearn records the paragraphs of a chunk's loaded plain-text files
-// in what their folders learned, then finishes their parses on every core:
-// each file is read with what its whole chunk teaches. (Parsed before
+// in what their folders learned, then finishes every draft of the chunk on
+// every core: each file is read with what its whole chunk teaches. (Parsed before
 // recording, a quarter of the plain-text files of a first start at
 // 100,000 were parsed again: their chunk changed their boilerplate.)
 func (c *change) prelearn(chunk []scanFile, out []loaded, workers int) {
 	lr := c.l.learned
 	for i := range out {
-		if ld := &out[i]; ld.draft != nil && ld.parsedNew() {
+		if ld := &out[i]; ld.draft != nil && ld.draft.text != nil && ld.parsedNew() {
 			lr.record(chunk[i].rel, ld.draft.fingerprints())
 		}
 	}
