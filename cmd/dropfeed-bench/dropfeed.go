@@ -50,6 +50,7 @@ func dropfeedRun(ctx context.Context, cfg *config, work, dir string, n int, keep
 	if res.CorpusBytes, err = writeCorpus(dir, n, cfg.seed); err != nil {
 		return res, nil, err
 	}
+	flushWrites()
 	client := newClient()
 
 	start := func(tag string) (*server, time.Duration, int64, error) {

@@ -100,6 +100,7 @@ func hugoRun(ctx context.Context, cfg *config, work string, n int) (hugoResult, 
 	if err := writeHugoSite(site, n, cfg.seed); err != nil {
 		return res, fmt.Errorf("hugo site: %w", err)
 	}
+	flushWrites()
 	stage := filepath.Join(site, "staging")
 	if err := os.MkdirAll(stage, 0o755); err != nil {
 		return res, err
