@@ -336,8 +336,12 @@ func isClean(s string) bool {
 // printableASCII reports whether each byte of w is in 0x20-0x7E.
 func printableASCII(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	below := (w - 0x20*ones) &^ w // the high bit of each byte under 0x20 (or of 0x80 and over)
-	del := w ^ 0x7F*ones          // a zero byte for each 0x7F
+	// The high bit of w marks bytes of 0x80 and over; of below, bytes
+	// under 0x20; of the last term, bytes of 0x7F (a zero in del). A
+	// borrow may mark a byte beside one of those too, never one alone:
+	// the byte-at-a-time check then decides.
+	below := (w - 0x20*ones) &^ w
+	del := w ^ 0x7F*ones
 	return (w|below|(del-ones)&^del)&highs == 0
 }
 
