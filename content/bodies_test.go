@@ -86,28 +86,33 @@ func TestBodiesKeptOnDisk(t *testing.T) {
 }
 
 // TestBodiesUnwritable checks that a Library whose body file cannot be
-// written keeps publishing, with the body in memory, and says why.
+// written keeps publishing, with the body in memory (rendered, when the
+// Library defers Markdown bodies), and says why.
 func TestBodiesUnwritable(t *testing.T) {
-	dir := t.TempDir()
-	var logs syncBuffer
-	st := openStore(t)
-	l, err := content.OpenLibrary(dir, st, content.LibraryOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lib := lib{l, st, t}
-	defer st.Close()
-	if err := l.Close(); err != nil { // what a full or vanished disk looks like to a write
-		t.Fatal(err)
-	}
-	write(t, dir, "post.md", md("Post", "Body on the heap."))
-	lib.scan(t)
-	got := lib.Articles()
-	if len(got) != 1 || !strings.Contains(got[0].HTML, "Body on the heap.") {
-		t.Fatalf("articles %+v, want post.md with its body in memory", got)
-	}
-	if log := logs.String(); !strings.Contains(log, "cannot store article body") || !strings.Contains(log, "post.md") {
-		t.Errorf("log does not say why the body stayed in memory:\n%s", log)
+	for _, deferMD := range []bool{false, true} {
+		t.Run(fmt.Sprintf("DeferMarkdown=%v", deferMD), func(t *testing.T) {
+			dir := t.TempDir()
+			var logs syncBuffer
+			st := openStore(t)
+			l, err := content.OpenLibrary(dir, st, content.LibraryOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil)), DeferMarkdown: deferMD})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lib := lib{l, st, t}
+			defer st.Close()
+			if err := l.Close(); err != nil { // what a full or vanished disk looks like to a write
+				t.Fatal(err)
+			}
+			write(t, dir, "post.md", md("Post", "Body on the heap."))
+			lib.scan(t)
+			got := lib.Articles()
+			if len(got) != 1 || got[0].HTML != "<p>Body on the heap.</p>" || got[0].Summary != "Body on the heap." {
+				t.Fatalf("articles %+v, want post.md with its body rendered in memory", got)
+			}
+			if log := logs.String(); !strings.Contains(log, "cannot store article body") || !strings.Contains(log, "post.md") {
+				t.Errorf("log does not say why the body stayed in memory:\n%s", log)
+			}
+		})
 	}
 }
 
