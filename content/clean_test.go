@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -54,8 +55,9 @@ var cleanPieces = []string{
 	"\xff", "\xc3", "\xe2\x82", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\x80", "\xc0\xaf",
 }
 
-// TestCleanTextFastMatchesSlow compares CleanText with its slow path on
-// strings of random pieces, clean and dirty, at every position.
+// TestCleanTextFastMatchesSlow compares CleanText with its slow path, and
+// runeCount with utf8's, on strings of random pieces, clean and dirty, at
+// every position.
 func TestCleanTextFastMatchesSlow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 20000 {
@@ -66,6 +68,9 @@ func TestCleanTextFastMatchesSlow(t *testing.T) {
 		s := b.String()
 		if got, want := CleanText(s), cleanTextSlow(s); got != want {
 			t.Fatalf("CleanText(%q) = %q, slow path %q", s, got, want)
+		}
+		if got, want := runeCount(s), utf8.RuneCountInString(s); got != want {
+			t.Fatalf("runeCount(%q) = %d, want %d", s, got, want)
 		}
 	}
 }
@@ -82,6 +87,9 @@ func FuzzCleanText(f *testing.F) {
 		}
 		if isClean(s) != (got == s) {
 			t.Fatalf("isClean(%q) = %v, but CleanText returns %q", s, isClean(s), got)
+		}
+		if got, want := runeCount(s), utf8.RuneCountInString(s); got != want {
+			t.Fatalf("runeCount(%q) = %d, want %d", s, got, want)
 		}
 	})
 }

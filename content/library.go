@@ -661,7 +661,7 @@ func (l *Library) load(p string, st fileStat, checkWriting, drafting bool) loade
 		ld.same = true
 		return ld
 	}
-	d, err := draftOf(p, data, l.deferMD)
+	d, err := draftOf(p, data, l.deferMD, true)
 	if err != nil {
 		ld.parseErr = err
 		return ld

@@ -363,7 +363,7 @@ func txtRead(p Parsed, hdr map[string]string, paras []txtPara) Parsed {
 		}
 	} else {
 		story = txtSkipTop(&p, paras, reasons, 0, true)
-		if story < len(paras) && !paras[story].isList() && utf8.RuneCountInString(paras[story].text) <= txtMaxTitle {
+		if story < len(paras) && !paras[story].isList() && runeCount(paras[story].text) <= txtMaxTitle {
 			p.Title = txtHeading(paras[story].text)
 			reasons[story] = keptHeadline
 			story++
@@ -551,7 +551,7 @@ func txtWrapWidth(lines []string) int {
 		if strings.TrimSpace(l) == "" {
 			continue
 		}
-		n := utf8.RuneCountInString(l)
+		n := runeCount(l)
 		lens = append(lens, n)
 		if n > txtWrapMax {
 			long++
@@ -733,7 +733,7 @@ func txtSoftBreak(prev, next string, width int) bool {
 	}
 	prev, next = strings.TrimSpace(prev), strings.TrimSpace(next)
 	// A line well past the wrap width was never wrapped: a long headline.
-	if utf8.RuneCountInString(prev) > width+width/4 {
+	if runeCount(prev) > width+width/4 {
 		return false
 	}
 	word, _, _ := strings.Cut(next, " ")
@@ -741,7 +741,7 @@ func txtSoftBreak(prev, next string, width int) bool {
 	if strings.HasSuffix(prev, "-") {
 		space = 0
 	}
-	return utf8.RuneCountInString(prev)+space+utf8.RuneCountInString(word) > width
+	return runeCount(prev)+space+runeCount(word) > width
 }
 
 // txtStandalone reports whether a line is a banner, call to action, byline
@@ -749,7 +749,7 @@ func txtSoftBreak(prev, next string, width int) bool {
 // near the wrap width are taken to be wrapped prose without a look.
 func txtStandalone(s string, width int) bool {
 	r, _ := utf8.DecodeRuneInString(s)
-	if !unicode.IsUpper(r) && !unicode.IsDigit(r) || utf8.RuneCountInString(s) > min(txtStandaloneMax, width*3/4) {
+	if !unicode.IsUpper(r) && !unicode.IsDigit(r) || runeCount(s) > min(txtStandaloneMax, width*3/4) {
 		return false
 	}
 	return txtIsCTA(s) || txtIsBanner(s) || txtIsByline(s) || txtIsDateline(s)
@@ -764,7 +764,7 @@ func txtTitleCase(s string) bool {
 	for w := range strings.FieldsSeq(s) {
 		words++
 		r, _ := utf8.DecodeRuneInString(strings.TrimLeft(w, `"'“‘(`))
-		if utf8.RuneCountInString(w) < 4 || !unicode.IsLetter(r) {
+		if runeCount(w) < 4 || !unicode.IsLetter(r) {
 			continue
 		}
 		long++
@@ -877,7 +877,7 @@ func txtFindHeadline(paras []txtPara, from int, tops []*txtTop) int {
 // a headline ending with a full stop is ("Mayor resigns.").
 func txtShortSentence(para txtPara) bool {
 	s := para.text
-	return !para.isList() && utf8.RuneCountInString(s) <= 100 && !strings.Contains(strings.TrimRight(s, ".!?"), ". ")
+	return !para.isList() && runeCount(s) <= 100 && !strings.Contains(strings.TrimRight(s, ".!?"), ". ")
 }
 
 // txtTitleLike reports whether a paragraph has the shape of a headline:
@@ -885,7 +885,7 @@ func txtShortSentence(para txtPara) bool {
 // semicolon that the next line would continue.
 func txtTitleLike(para txtPara) bool {
 	s := strings.TrimRight(para.text, `"'”’)`)
-	if para.isList() || utf8.RuneCountInString(s) > txtMaxTitle || strings.HasSuffix(s, ",") || strings.HasSuffix(s, ";") {
+	if para.isList() || runeCount(s) > txtMaxTitle || strings.HasSuffix(s, ",") || strings.HasSuffix(s, ";") {
 		return false
 	}
 	return !strings.HasSuffix(s, ".") || strings.HasSuffix(s, "...")
@@ -907,7 +907,7 @@ func txtTopReason(para txtPara, pre bool) txtTop {
 		return txtTop{}
 	}
 	s := para.text
-	n := utf8.RuneCountInString(s)
+	n := runeCount(s)
 	quoted := strings.ContainsAny(s, `"“”`)
 	if n <= txtShortLine {
 		switch {
@@ -954,7 +954,7 @@ func txtDropInline(paras []txtPara, reasons []string, story int) {
 			continue
 		}
 		s := paras[i].text
-		n := utf8.RuneCountInString(s)
+		n := runeCount(s)
 		switch {
 		case txtIsCaption(s, false):
 			reasons[i] = dropCaption
@@ -965,7 +965,7 @@ func txtDropInline(paras []txtPara, reasons []string, story int) {
 	// A credit on its own line makes the line above it, in the same block, a caption.
 	for i := story + 1; i < len(paras); i++ {
 		if reasons[i] == dropCaption && reasons[i-1] == "" && paras[i].block == paras[i-1].block &&
-			txtIsCreditOnly(paras[i].text) && utf8.RuneCountInString(paras[i-1].text) <= txtMaxCaption {
+			txtIsCreditOnly(paras[i].text) && runeCount(paras[i-1].text) <= txtMaxCaption {
 			reasons[i-1] = dropCaption
 		}
 	}
@@ -976,7 +976,7 @@ func txtDropInline(paras []txtPara, reasons []string, story int) {
 func txtDropPromos(paras []txtPara, reasons []string, story int) {
 	for i := story + 1; i < len(paras); i++ {
 		s := paras[i].text
-		if paras[i].appeal && reasons[i] == "" && utf8.RuneCountInString(s) <= txtShortCTA &&
+		if paras[i].appeal && reasons[i] == "" && runeCount(s) <= txtShortCTA &&
 			!strings.ContainsAny(s, `"“”`) {
 			reasons[i] = dropCTA
 		}
@@ -1013,7 +1013,7 @@ func txtCutAppeal(paras []txtPara, reasons []string, story int) {
 			continue
 		}
 		s := paras[kept[k]].text
-		if utf8.RuneCountInString(s) > txtShortLine*2 {
+		if runeCount(s) > txtShortLine*2 {
 			return
 		}
 		switch {
@@ -1032,7 +1032,7 @@ func txtCutAppeal(paras []txtPara, reasons []string, story int) {
 func txtMarkAppeal(paras []txtPara, reasons []string, idx []int) {
 	for _, j := range idx {
 		reasons[j] = dropAppeal
-		if s := paras[j].text; utf8.RuneCountInString(s) <= txtShortLine && txtIsCTA(s) {
+		if s := paras[j].text; runeCount(s) <= txtShortLine && txtIsCTA(s) {
 			reasons[j] = dropCTA
 		}
 	}
@@ -1049,7 +1049,7 @@ func txtAppealBlock(paras []txtPara, kept []int, pos int) int {
 	for ; end < len(kept); end++ {
 		para := paras[kept[end]]
 		s := para.text
-		short := utf8.RuneCountInString(s) <= txtShortLine
+		short := runeCount(s) <= txtShortLine
 		quoted := strings.ContainsAny(s, `"“”`)
 		cta = !para.isList() && short && (txtIsCTA(s) || txtIsPromo(s))
 		switch {
@@ -1059,7 +1059,7 @@ func txtAppealBlock(paras []txtPara, kept []int, pos int) int {
 			continue
 		case cta:
 			continue
-		case !quoted && utf8.RuneCountInString(s) <= 600 && txtTalksToReader(s):
+		case !quoted && runeCount(s) <= 600 && txtTalksToReader(s):
 			continue
 		}
 		break
@@ -1232,7 +1232,7 @@ func txtLowerASCII(s string) string {
 func txtAllAppealish(paras []txtPara, idx []int) bool {
 	for _, i := range idx {
 		s := paras[i].text
-		short := utf8.RuneCountInString(s) <= txtShortLine && (txtIsCTA(s) || txtFooterRE.MatchString(s))
+		short := runeCount(s) <= txtShortLine && (txtIsCTA(s) || txtFooterRE.MatchString(s))
 		lower := txtLowerASCII(s)
 		if !short && (!txtHasPronoun(lower) || txtReported(lower)) {
 			return false
@@ -1285,7 +1285,7 @@ func (idx txtLineIndex) match(s string) bool {
 // (txtPromoObjects), and reports nobody's words.
 func txtIsPromo(s string) bool {
 	s = strings.TrimLeftFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '"' && r != '“' })
-	if utf8.RuneCountInString(s) > txtStandaloneMax || !txtPromoVerbs[txtFirstWord(s)] {
+	if runeCount(s) > txtStandaloneMax || !txtPromoVerbs[txtFirstWord(s)] {
 		return false
 	}
 	lower := txtLowerASCII(s)
@@ -1299,7 +1299,7 @@ func txtIsPromo(s string) bool {
 
 // txtIsMasthead reports whether s is nothing but a site's name or address.
 func txtIsMasthead(s string) bool {
-	if utf8.RuneCountInString(s) > 60 {
+	if runeCount(s) > 60 {
 		return false
 	}
 	// A name ends with one of the words papers are named with; an address
@@ -1377,7 +1377,7 @@ func txtIsCaption(s string, nearTop bool) bool {
 	if len(s) > utf8.UTFMax*txtMaxCaption {
 		return false
 	}
-	n := utf8.RuneCountInString(s)
+	n := runeCount(s)
 	if n > txtMaxCaption {
 		return false
 	}
@@ -1413,7 +1413,7 @@ var txtCreditStarts = func() (m [256][]string) {
 
 // txtIsCreditOnly reports whether s is nothing but a photo credit.
 func txtIsCreditOnly(s string) bool {
-	if utf8.RuneCountInString(s) > 80 {
+	if runeCount(s) > 80 {
 		return false
 	}
 	return s != "" && strings.IndexByte("PIC", s[0]) >= 0 && txtCaptionOpenRE.MatchString(s) || strings.Count(s, " ") <= 6 &&
@@ -1704,7 +1704,7 @@ func txtSummarySource(paras []txtPara, reasons []string, story int) string {
 
 // txtIsFragment reports whether s is a short line that ends no sentence.
 func txtIsFragment(s string) bool {
-	if utf8.RuneCountInString(s) > txtStandaloneMax {
+	if runeCount(s) > txtStandaloneMax {
 		return false
 	}
 	s = strings.TrimRight(s, `"'”’)]`)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/text/encoding/charmap"
 )
@@ -627,6 +628,40 @@ func TestTextLatin1(t *testing.T) {
 	}
 	if !bytes.Contains([]byte(p.HTML), []byte("It’s")) {
 		t.Errorf("html %q", p.HTML)
+	}
+}
+
+// TestParseKeepsNoCallerBytes checks that what Parse returns does not
+// change when the caller reuses the bytes it parsed, and that a Library's
+// own read, which it never changes, is decoded without a copy.
+func TestParseKeepsNoCallerBytes(t *testing.T) {
+	for _, name := range []string{"text/harbor-ferry-strike.txt", "text/gen-ferry-header-other-headline.txt", "markdown/yaml-full.md", "html/full.html"} {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(name)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := Parse(name, bytes.Clone(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			reused := bytes.Clone(data)
+			got, err := Parse(name, reused)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range reused {
+				reused[i] = 'x'
+			}
+			if got.Title != want.Title || got.Summary != want.Summary || got.HTML != want.HTML ||
+				got.Author != want.Author || !slices.Equal(got.Tags, want.Tags) {
+				t.Errorf("after the caller reused its bytes: %+v, want %+v", got, want)
+			}
+			text, _, err := decodeText(data, true)
+			if err != nil || unsafe.StringData(text) != &data[0] {
+				t.Errorf("decodeText of owned bytes copied them (err %v)", err)
+			}
+		})
 	}
 }
 
