@@ -26,6 +26,9 @@ type bodyFile struct {
 	live     int64 // bytes of bodies still referenced by the Library
 	unlinked bool  // removed from its folder at once: the space is freed when f closes
 	kept     bool  // kept across restarts (parsecache.go): close leaves it
+	// scratch is put's buffer, reused: a first start of 100,000 articles
+	// otherwise allocated each body again to join it to its summary.
+	scratch []byte
 	// rendered holds, by offset, where the Markdown bodies read so far lie
 	// rendered: each is rendered once, on its first read. (Only an empty
 	// body shares its offset, with the next; it needs no rendering.)
@@ -109,9 +112,18 @@ func (b *bodyFile) sync() error {
 
 // put appends summary and html, in one write, and returns where they lie.
 func (b *bodyFile) put(summary, html string) (bodyRef, error) {
-	buf := make([]byte, 0, len(summary)+len(html))
-	return b.putRaw(append(append(buf, summary...), html...), int64(len(summary)))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.scratch = append(append(b.scratch[:0], summary...), html...)
+	ref, err := b.putLocked(b.scratch, int64(len(summary)))
+	if cap(b.scratch) > maxScratch {
+		b.scratch = nil // one huge body does not keep its buffer
+	}
+	return ref, err
 }
+
+// maxScratch is the largest put buffer a bodyFile keeps.
+const maxScratch = 256 << 10
 
 // putMarkdown appends the summary a Markdown article's front matter gave
 // and its body's source, to be rendered when first read.
@@ -125,6 +137,11 @@ func (b *bodyFile) putMarkdown(summary, source string) (bodyRef, error) {
 func (b *bodyFile) putRaw(data []byte, sum int64) (bodyRef, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.putLocked(data, sum)
+}
+
+// putLocked is putRaw with b.mu held.
+func (b *bodyFile) putLocked(data []byte, sum int64) (bodyRef, error) {
 	if _, err := b.f.WriteAt(data, b.size); err != nil {
 		return bodyRef{}, fmt.Errorf("write body: %w", err)
 	}
