@@ -75,7 +75,54 @@ func TestCleanTextFastMatchesSlow(t *testing.T) {
 	}
 }
 
-// FuzzCleanText compares CleanText with its slow path on any bytes.
+// TestTextChecksMatchPlain compares blankText and looksBinary, which skip
+// work, with what they stand for, on strings of random pieces mostly white
+// space or control bytes (so both answers occur), at every position.
+func TestTextChecksMatchPlain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	spaces := []string{" ", "\t", "\n", "\r", "\v", "\f", "\x00", "\x01", "\x1F", "\u0085", "\u00A0"}
+	blanks := 0
+	for range 50000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			if rng.IntN(8) == 0 {
+				b.WriteString(cleanPieces[rng.IntN(len(cleanPieces))])
+			} else {
+				b.WriteString(spaces[rng.IntN(len(spaces))])
+			}
+		}
+		s := b.String()
+		if got, want := blankText(s), strings.TrimSpace(CleanText(s)) == ""; got != want {
+			t.Fatalf("blankText(%q) = %v, want %v", s, got, want)
+		} else if got {
+			blanks++
+		}
+		if got, want := looksBinary([]byte(s)), looksBinaryPlain([]byte(s)); got != want {
+			t.Fatalf("looksBinary(%q) = %v, want %v", s, got, want)
+		}
+	}
+	if blanks == 0 || blanks == 50000 {
+		t.Fatalf("%d of 50000 strings blank: the test exercises one answer only", blanks)
+	}
+}
+
+// looksBinaryPlain is looksBinary a byte at a time.
+func looksBinaryPlain(data []byte) bool {
+	head := data[:min(len(data), 8192)]
+	ctrl := 0
+	for _, b := range head {
+		if b == 0 {
+			return true
+		}
+		if b < 0x20 && b != '\n' && b != '\r' && b != '\t' && b != '\f' {
+			ctrl++
+		}
+	}
+	return len(head) > 0 && ctrl*10 > len(head)
+}
+
+// FuzzCleanText compares CleanText with its slow path on any bytes, and
+// the quicker text checks with what they stand for.
 func FuzzCleanText(f *testing.F) {
 	for _, p := range cleanPieces {
 		f.Add("ok " + p + " ok")
@@ -90,6 +137,12 @@ func FuzzCleanText(f *testing.F) {
 		}
 		if got, want := runeCount(s), utf8.RuneCountInString(s); got != want {
 			t.Fatalf("runeCount(%q) = %d, want %d", s, got, want)
+		}
+		if got, want := blankText(s), strings.TrimSpace(CleanText(s)) == ""; got != want {
+			t.Fatalf("blankText(%q) = %v, want %v", s, got, want)
+		}
+		if got, want := looksBinary([]byte(s)), looksBinaryPlain([]byte(s)); got != want {
+			t.Fatalf("looksBinary(%q) = %v, want %v", s, got, want)
 		}
 	})
 }
