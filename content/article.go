@@ -338,9 +338,7 @@ func isClean(s string) bool {
 		// Eight bytes at a time while they are all printable ASCII: text
 		// is, but for a line break every line or so.
 		for ; i+8 <= len(s); i += 8 {
-			b := s[i : i+8]
-			w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-				uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+			w := word8(s[i:])
 			if !printableASCII(w) {
 				break
 			}
@@ -369,6 +367,14 @@ func isClean(s string) bool {
 	return true
 }
 
+// word8 returns the first eight bytes of s as one little-endian word (one
+// load once inlined), for the checks that read text eight bytes at a time.
+func word8(s string) uint64 {
+	b := s[:8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
 // printableASCII reports whether each byte of w is in 0x20-0x7E.
 func printableASCII(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
@@ -387,9 +393,7 @@ func printableASCII(w uint64) bool {
 func runeCount(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		b := s[i : i+8]
-		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		w := word8(s[i:])
 		if w&0x8080808080808080 != 0 {
 			break
 		}

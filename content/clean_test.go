@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -103,6 +104,32 @@ func TestTextChecksMatchPlain(t *testing.T) {
 	}
 	if blanks == 0 || blanks == 50000 {
 		t.Fatalf("%d of 50000 strings blank: the test exercises one answer only", blanks)
+	}
+}
+
+// TestTxtCollapsedMatchesPlain compares txtCollapsed, eight bytes at a
+// time, with the plain reading of what it reports, on strings of random
+// words, spaces and other characters, at every position.
+func TestTxtCollapsedMatchesPlain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	pieces := []string{"word", "a", "Zoë", " ", " ", " ", "  ", "\t", "\n", "\u00A0", "\u2003", ".", "\x7F", "é"}
+	collapsed := 0
+	for range 50000 {
+		var b strings.Builder
+		for range rng.IntN(30) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := b.String()
+		want := s == strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' }), " ") &&
+			!strings.ContainsFunc(s, func(r rune) bool { return r != ' ' && unicode.IsSpace(r) || r < ' ' || r == 0x7F })
+		if got := txtCollapsed(s); got != want {
+			t.Fatalf("txtCollapsed(%q) = %v, want %v", s, got, want)
+		} else if got {
+			collapsed++
+		}
+	}
+	if collapsed < 1000 || collapsed > 49000 {
+		t.Fatalf("%d of 50000 strings collapsed: the test exercises one answer mostly", collapsed)
 	}
 }
 
