@@ -97,3 +97,7 @@ func ParseDeferred(name string, data []byte) (p Parsed, deferred bool, err error
 	p.deferred, p.source = false, ""
 	return p, true, err
 }
+
+// QuietScan is how many files a first scan must find to log its articles
+// at level Debug.
+const QuietScan = quietScan

@@ -280,6 +280,7 @@ func (l *Library) Scan(ctx context.Context) (bool, error) {
 	// to the end of its trees rather than rewriting pages all over them
 	// (and mapping them all in), and a restart reads the records in order.
 	slices.SortFunc(files, func(a, b scanFile) int { return strings.Compare(a.rel, b.rel) })
+	tx.quiet = len(l.ids) == 0 && len(files) >= quietScan
 	if err := tx.upsertAll(ctx, files); err != nil {
 		// What was stored so far is kept, as when a scan meets a bad file.
 		return tx.changed, errors.Join(fmt.Errorf("scan %s: %w", l.dir, err), tx.commit())
@@ -292,6 +293,9 @@ func (l *Library) Scan(ctx context.Context) (bool, error) {
 	}
 	if tx.restored > 0 {
 		l.log.Info("articles taken from the parse cache, unchanged since the last run", "count", tx.restored)
+	}
+	if tx.added > 0 {
+		l.log.Info("articles added by a first scan (each logged at level debug)", "count", tx.added)
 	}
 	return tx.changed, tx.commit()
 }
@@ -496,7 +500,17 @@ type change struct {
 	kept     map[string]cacheEntry // parse cache records to save (parsecache.go)
 	unkept   []string              // and to remove
 	restored int                   // articles a scan took from the parse cache
+
+	// quiet: a first scan of a large folder, whose articles are logged
+	// at level Debug, and how many it added at Info (added counts them).
+	quiet bool
+	added int
 }
+
+// quietScan is how many files a first scan must find to log its articles
+// at level Debug: a line each, 100,000 lines for a large folder, drowned
+// what a start has to say, and cost a first start 4% of its time.
+const quietScan = 100
 
 func (l *Library) begin() *change {
 	return &change{l: l, now: l.now().UTC().Truncate(time.Second), put: map[string]Identity{}}
@@ -730,9 +744,13 @@ func (c *change) store(p string, st fileStat, ld loaded) {
 	l.articles.set(p, &a)
 	c.keep(p, st, ld.hash, parsed, &a)
 	c.changed = true
-	if existed {
+	switch {
+	case existed:
 		l.log.Info("article updated", "file", p, "title", a.Title)
-	} else {
+	case c.quiet:
+		c.added++
+		l.log.Debug("article added", "file", p, "title", a.Title, "id", a.ID)
+	default:
 		l.log.Info("article added", "file", p, "title", a.Title, "id", a.ID)
 	}
 	for _, w := range parsed.Warnings {

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -259,6 +260,70 @@ func BenchmarkScan(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestFirstScanLogs checks what a first scan logs of the articles it
+// adds: a line each at level Info for a small folder; for a large one a
+// line each at level Debug and their count at Info. A later scan logs
+// each article it adds at Info, whatever the folder's size.
+func TestFirstScanLogs(t *testing.T) {
+	// writeScanCorpus writes two bad files besides its articles: the
+	// threshold counts files.
+	const most = content.QuietScan - 3 // articles a folder can hold and be small
+	for _, tc := range []struct {
+		files                int
+		level                slog.Level
+		wantAdded, wantCount int // "article added" lines; the count line's count, 0 for none
+	}{
+		{3, slog.LevelInfo, 3, 0},
+		{most, slog.LevelInfo, most, 0},
+		{most + 1, slog.LevelInfo, 0, most + 1},
+		{most + 1, slog.LevelDebug, most + 1, most + 1},
+	} {
+		t.Run(fmt.Sprintf("%d files at %v", tc.files, tc.level), func(t *testing.T) {
+			dir := t.TempDir()
+			writeScanCorpus(t, dir, tc.files)
+			st, err := store.Open(filepath.Join(t.TempDir(), "state.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			var logs strings.Builder
+			log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: tc.level}))
+			l, err := content.OpenLibrary(dir, st, content.LibraryOptions{Logger: log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			if _, err := l.Scan(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(l.Articles()); got != tc.files {
+				t.Fatalf("%d articles, want %d", got, tc.files)
+			}
+			if got := strings.Count(logs.String(), `msg="article added"`); got != tc.wantAdded {
+				t.Errorf("%d article added lines, want %d:\n%s", got, tc.wantAdded, logs.String())
+			}
+			count := regexp.MustCompile(`msg="articles added by a first scan[^"]*" count=(\d+)`).FindStringSubmatch(logs.String())
+			switch {
+			case tc.wantCount == 0 && count != nil:
+				t.Errorf("a count line for a small folder: %s", count[0])
+			case tc.wantCount > 0 && (count == nil || count[1] != strconv.Itoa(tc.wantCount)):
+				t.Errorf("count line %q, want count=%d:\n%s", count, tc.wantCount, logs.String())
+			}
+
+			logs.Reset()
+			if err := os.WriteFile(filepath.Join(dir, "late.md"), []byte("# Late\n\nA late arrival.\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.Scan(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(logs.String(), `level=INFO msg="article added" file=late.md`) || strings.Contains(logs.String(), "first scan") {
+				t.Errorf("a later scan logged:\n%s", logs.String())
+			}
+		})
 	}
 }
 
