@@ -3,6 +3,7 @@ package content
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"html"
 	"os"
 	"path/filepath"
@@ -662,6 +663,49 @@ func TestParseKeepsNoCallerBytes(t *testing.T) {
 				t.Errorf("decodeText of owned bytes copied them (err %v)", err)
 			}
 		})
+	}
+}
+
+// TestAgencyBylineSkipsNoMatch checks that txtAgencyByline, which runs
+// its regexp only on lines ending as its matches do, finds every match the
+// regexp finds: on every line and paragraph of the text fixtures, and on
+// agency and role bylines in all their forms, which it must find.
+func TestAgencyBylineSkipsNoMatch(t *testing.T) {
+	var lines []string
+	files, err := filepath.Glob(filepath.Join("testdata", "text", "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatal(files, err)
+	}
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, strings.Split(string(data), "\n")...)
+		lines = append(lines, strings.Split(string(data), "\n\n")...)
+	}
+	var bylines []string
+	forms := []string{"Jane Doe, %s", "Jane Doe | %s.", "Jean-Pierre van Dam and Li Wei – %s", "Ana Ruiz · %s"}
+	for _, end := range strings.Split(txtAgency, "|") {
+		for _, form := range forms {
+			bylines = append(bylines, fmt.Sprintf(form, end))
+		}
+	}
+	for _, end := range strings.Split(txtRoles+"|STAFF WRITER|ſtaff|Editor", "|") {
+		for _, form := range forms {
+			bylines = append(bylines, fmt.Sprintf(form, end), fmt.Sprintf(form, "Senior Foreign "+end))
+		}
+	}
+	for _, s := range bylines {
+		if txtAgencyBylineRE.FindStringSubmatch(s) == nil {
+			t.Errorf("%q: the regexp does not match a byline the test expects it to", s)
+		}
+	}
+	for _, s := range append(lines, bylines...) {
+		want := txtAgencyBylineRE.FindStringSubmatch(s)
+		if got := txtAgencyByline(s); !slices.Equal(got, want) {
+			t.Errorf("txtAgencyByline(%q) = %q, the regexp %q", s, got, want)
+		}
 	}
 }
 
