@@ -1478,7 +1478,7 @@ func txtByline(s string) (string, []txtDate, bool) {
 	dates, rest := txtFindDates(s)
 	rest = txtTrimBylineTail(rest)
 	var names string
-	if m := txtBylineRE.FindStringSubmatch(rest); m != nil {
+	if m := txtByByline(rest); m != nil {
 		names = m[1]
 	} else if m := txtAgencyByline(rest); m != nil && strings.Contains(m[1], " ") {
 		names = m[1]
@@ -1491,6 +1491,19 @@ func txtByline(s string) (string, []txtDate, bool) {
 		}
 	}
 	return strings.TrimSpace(names), dates, true
+}
+
+// txtByByline is txtBylineRE.FindStringSubmatch, which runs only on a
+// line whose first word may be one its matches open with ("By", "Written
+// by"): a word of ASCII letters must be one of txtBylineStarts.
+func txtByByline(s string) []string {
+	w := txtFirstWord(s)
+	// A word going on past its ASCII letters (in "ſ", say, which folds to
+	// "s") is left to the regexp.
+	if (len(w) == len(s) || s[len(w)] < utf8.RuneSelf) && !txtBylineStarts[w] {
+		return nil
+	}
+	return txtBylineRE.FindStringSubmatch(s)
 }
 
 // txtAgencyEnds and txtRoleEnds are the words txtAgencyBylineRE's matches

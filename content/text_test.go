@@ -666,11 +666,12 @@ func TestParseKeepsNoCallerBytes(t *testing.T) {
 	}
 }
 
-// TestAgencyBylineSkipsNoMatch checks that txtAgencyByline, which runs
-// its regexp only on lines ending as its matches do, finds every match the
-// regexp finds: on every line and paragraph of the text fixtures, and on
-// agency and role bylines in all their forms, which it must find.
-func TestAgencyBylineSkipsNoMatch(t *testing.T) {
+// TestAgencyBylineSkipsNoMatch checks that txtAgencyByline and
+// txtByByline, which run their regexps only on lines ending or opening as
+// their matches do, find every match the regexps find: on every line and
+// paragraph of the text fixtures, and on bylines in all their forms,
+// which they must find.
+func TestBylineSkipsNoMatch(t *testing.T) {
 	var lines []string
 	files, err := filepath.Glob(filepath.Join("testdata", "text", "*.txt"))
 	if err != nil || len(files) == 0 {
@@ -705,6 +706,23 @@ func TestAgencyBylineSkipsNoMatch(t *testing.T) {
 		want := txtAgencyBylineRE.FindStringSubmatch(s)
 		if got := txtAgencyByline(s); !slices.Equal(got, want) {
 			t.Errorf("txtAgencyByline(%q) = %q, the regexp %q", s, got, want)
+		}
+	}
+	// And txtByByline, which looks at the first word first.
+	var by []string
+	for _, open := range []string{"By", "BY", "by", "Written by", "WORDS BY", "Posted by", "Poſted by", "Reported by",
+		"Reporting by", "Story by", "Text by", "Author:", "author:"} {
+		by = append(by, open+" Jane Doe", open+"  Jane Doe and Li Wei, Staff Writer", open+" Ana Ruiz | Reuters")
+	}
+	for _, s := range by {
+		if txtBylineRE.FindStringSubmatch(s) == nil {
+			t.Errorf("%q: the regexp does not match a byline the test expects it to", s)
+		}
+	}
+	for _, s := range append(lines, by...) {
+		want := txtBylineRE.FindStringSubmatch(s)
+		if got := txtByByline(s); !slices.Equal(got, want) {
+			t.Errorf("txtByByline(%q) = %q, the regexp %q", s, got, want)
 		}
 	}
 }
