@@ -401,6 +401,12 @@ func runeCount(s string) int {
 	return i + utf8.RuneCountInString(s[i:])
 }
 
+// runesAtMost reports whether s has at most n runes, counting them only
+// when its length in bytes cannot tell.
+func runesAtMost(s string, n int) bool {
+	return len(s) <= n || len(s) <= n*utf8.UTFMax && runeCount(s) <= n
+}
+
 // cleanTextSlow is CleanText for strings that need cleaning.
 func cleanTextSlow(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")

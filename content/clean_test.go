@@ -73,6 +73,11 @@ func TestCleanTextFastMatchesSlow(t *testing.T) {
 		if got, want := runeCount(s), utf8.RuneCountInString(s); got != want {
 			t.Fatalf("runeCount(%q) = %d, want %d", s, got, want)
 		}
+		for _, n := range []int{0, 1, 3, 8, 20} {
+			if got, want := runesAtMost(s, n), utf8.RuneCountInString(s) <= n; got != want {
+				t.Fatalf("runesAtMost(%q, %d) = %v, want %v", s, n, got, want)
+			}
+		}
 	}
 }
 

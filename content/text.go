@@ -364,7 +364,7 @@ func txtRead(p Parsed, hdr map[string]string, paras []txtPara) Parsed {
 		}
 	} else {
 		story = txtSkipTop(&p, paras, reasons, 0, true)
-		if story < len(paras) && !paras[story].isList() && runeCount(paras[story].text) <= txtMaxTitle {
+		if story < len(paras) && !paras[story].isList() && runesAtMost(paras[story].text, txtMaxTitle) {
 			p.Title = txtHeading(paras[story].text)
 			reasons[story] = keptHeadline
 			story++
@@ -756,7 +756,8 @@ func txtSoftBreak(prev, next string, width int) bool {
 	}
 	prev, next = strings.TrimSpace(prev), strings.TrimSpace(next)
 	// A line well past the wrap width was never wrapped: a long headline.
-	if runeCount(prev) > width+width/4 {
+	n := runeCount(prev)
+	if n > width+width/4 {
 		return false
 	}
 	word, _, _ := strings.Cut(next, " ")
@@ -764,7 +765,7 @@ func txtSoftBreak(prev, next string, width int) bool {
 	if strings.HasSuffix(prev, "-") {
 		space = 0
 	}
-	return runeCount(prev)+space+runeCount(word) > width
+	return n+space+runeCount(word) > width
 }
 
 // txtStandalone reports whether a line is a banner, call to action, byline
@@ -772,7 +773,7 @@ func txtSoftBreak(prev, next string, width int) bool {
 // near the wrap width are taken to be wrapped prose without a look.
 func txtStandalone(s string, width int) bool {
 	r, _ := utf8.DecodeRuneInString(s)
-	if !unicode.IsUpper(r) && !unicode.IsDigit(r) || runeCount(s) > min(txtStandaloneMax, width*3/4) {
+	if !unicode.IsUpper(r) && !unicode.IsDigit(r) || !runesAtMost(s, min(txtStandaloneMax, width*3/4)) {
 		return false
 	}
 	return txtIsCTA(s) || txtIsBanner(s) || txtIsByline(s) || txtIsDateline(s)
@@ -900,7 +901,7 @@ func txtFindHeadline(paras []txtPara, from int, tops []*txtTop) int {
 // a headline ending with a full stop is ("Mayor resigns.").
 func txtShortSentence(para txtPara) bool {
 	s := para.text
-	return !para.isList() && runeCount(s) <= 100 && !strings.Contains(strings.TrimRight(s, ".!?"), ". ")
+	return !para.isList() && runesAtMost(s, 100) && !strings.Contains(strings.TrimRight(s, ".!?"), ". ")
 }
 
 // txtTitleLike reports whether a paragraph has the shape of a headline:
@@ -908,7 +909,7 @@ func txtShortSentence(para txtPara) bool {
 // semicolon that the next line would continue.
 func txtTitleLike(para txtPara) bool {
 	s := strings.TrimRight(para.text, `"'”’)`)
-	if para.isList() || runeCount(s) > txtMaxTitle || strings.HasSuffix(s, ",") || strings.HasSuffix(s, ";") {
+	if para.isList() || !runesAtMost(s, txtMaxTitle) || strings.HasSuffix(s, ",") || strings.HasSuffix(s, ";") {
 		return false
 	}
 	return !strings.HasSuffix(s, ".") || strings.HasSuffix(s, "...")
@@ -930,9 +931,8 @@ func txtTopReason(para txtPara, pre bool) txtTop {
 		return txtTop{}
 	}
 	s := para.text
-	n := runeCount(s)
 	quoted := strings.ContainsAny(s, `"“”`)
-	if n <= txtShortLine {
+	if runesAtMost(s, txtShortLine) {
 		switch {
 		case txtIsCTA(s) && pre:
 			return txtTop{reason: dropBanner, firm: true}
@@ -960,7 +960,7 @@ func txtTopReason(para txtPara, pre bool) txtTop {
 		return txtTop{reason: dropAppeal, strong: true}
 	case para.appeal && !quoted:
 		return txtTop{reason: dropAppeal, firm: true}
-	case pre && n <= 300 && txtMentionsCookies(s) && txtCookieRE.MatchString(s):
+	case pre && runesAtMost(s, 300) && txtMentionsCookies(s) && txtCookieRE.MatchString(s):
 		return txtTop{reason: dropCookie, strong: strings.HasSuffix(s, ".")}
 	case txtIsCaption(s, true):
 		return txtTop{reason: dropCaption}
@@ -977,18 +977,17 @@ func txtDropInline(paras []txtPara, reasons []string, story int) {
 			continue
 		}
 		s := paras[i].text
-		n := runeCount(s)
 		switch {
 		case txtIsCaption(s, false):
 			reasons[i] = dropCaption
-		case n <= txtShortLine && (txtIsCTA(s) || txtIsCTAPrefix(s)):
+		case runesAtMost(s, txtShortLine) && (txtIsCTA(s) || txtIsCTAPrefix(s)):
 			reasons[i] = dropCTA
 		}
 	}
 	// A credit on its own line makes the line above it, in the same block, a caption.
 	for i := story + 1; i < len(paras); i++ {
 		if reasons[i] == dropCaption && reasons[i-1] == "" && paras[i].block == paras[i-1].block &&
-			txtIsCreditOnly(paras[i].text) && runeCount(paras[i-1].text) <= txtMaxCaption {
+			txtIsCreditOnly(paras[i].text) && runesAtMost(paras[i-1].text, txtMaxCaption) {
 			reasons[i-1] = dropCaption
 		}
 	}
@@ -999,7 +998,7 @@ func txtDropInline(paras []txtPara, reasons []string, story int) {
 func txtDropPromos(paras []txtPara, reasons []string, story int) {
 	for i := story + 1; i < len(paras); i++ {
 		s := paras[i].text
-		if paras[i].appeal && reasons[i] == "" && runeCount(s) <= txtShortCTA &&
+		if paras[i].appeal && reasons[i] == "" && runesAtMost(s, txtShortCTA) &&
 			!strings.ContainsAny(s, `"“”`) {
 			reasons[i] = dropCTA
 		}
@@ -1036,7 +1035,7 @@ func txtCutAppeal(paras []txtPara, reasons []string, story int) {
 			continue
 		}
 		s := paras[kept[k]].text
-		if runeCount(s) > txtShortLine*2 {
+		if !runesAtMost(s, txtShortLine*2) {
 			return
 		}
 		switch {
@@ -1055,7 +1054,7 @@ func txtCutAppeal(paras []txtPara, reasons []string, story int) {
 func txtMarkAppeal(paras []txtPara, reasons []string, idx []int) {
 	for _, j := range idx {
 		reasons[j] = dropAppeal
-		if s := paras[j].text; runeCount(s) <= txtShortLine && txtIsCTA(s) {
+		if s := paras[j].text; runesAtMost(s, txtShortLine) && txtIsCTA(s) {
 			reasons[j] = dropCTA
 		}
 	}
@@ -1072,7 +1071,7 @@ func txtAppealBlock(paras []txtPara, kept []int, pos int) int {
 	for ; end < len(kept); end++ {
 		para := paras[kept[end]]
 		s := para.text
-		short := runeCount(s) <= txtShortLine
+		short := runesAtMost(s, txtShortLine)
 		quoted := strings.ContainsAny(s, `"“”`)
 		cta = !para.isList() && short && (txtIsCTA(s) || txtIsPromo(s))
 		switch {
@@ -1082,7 +1081,7 @@ func txtAppealBlock(paras []txtPara, kept []int, pos int) int {
 			continue
 		case cta:
 			continue
-		case !quoted && runeCount(s) <= 600 && txtTalksToReader(s):
+		case !quoted && runesAtMost(s, 600) && txtTalksToReader(s):
 			continue
 		}
 		break
@@ -1253,7 +1252,7 @@ func txtLowerASCII(s string) string {
 func txtAllAppealish(paras []txtPara, idx []int) bool {
 	for _, i := range idx {
 		s := paras[i].text
-		short := runeCount(s) <= txtShortLine && (txtIsCTA(s) || txtFooterRE.MatchString(s))
+		short := runesAtMost(s, txtShortLine) && (txtIsCTA(s) || txtFooterRE.MatchString(s))
 		lower := txtLowerASCII(s)
 		if !short && (!txtHasPronoun(lower) || txtReported(lower)) {
 			return false
@@ -1306,7 +1305,7 @@ func (idx txtLineIndex) match(s string) bool {
 // (txtPromoObjects), and reports nobody's words.
 func txtIsPromo(s string) bool {
 	s = strings.TrimLeftFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '"' && r != '“' })
-	if runeCount(s) > txtStandaloneMax || !txtPromoVerbs[txtFirstWord(s)] {
+	if !runesAtMost(s, txtStandaloneMax) || !txtPromoVerbs[txtFirstWord(s)] {
 		return false
 	}
 	lower := txtLowerASCII(s)
@@ -1320,7 +1319,7 @@ func txtIsPromo(s string) bool {
 
 // txtIsMasthead reports whether s is nothing but a site's name or address.
 func txtIsMasthead(s string) bool {
-	if runeCount(s) > 60 {
+	if !runesAtMost(s, 60) {
 		return false
 	}
 	// A name ends with one of the words papers are named with; an address
@@ -1395,14 +1394,10 @@ func txtFirstWord(s string) string {
 // credit or opens with "Photo:". Near the headline, bare stock-agency credits
 // ("… Getty Images") count too.
 func txtIsCaption(s string, nearTop bool) bool {
-	if len(s) > utf8.UTFMax*txtMaxCaption {
+	if !runesAtMost(s, txtMaxCaption) {
 		return false
 	}
-	n := runeCount(s)
-	if n > txtMaxCaption {
-		return false
-	}
-	if n <= 300 && s != "" && strings.IndexByte("PIC", s[0]) >= 0 && txtCaptionOpenRE.MatchString(s) {
+	if runesAtMost(s, 300) && s != "" && strings.IndexByte("PIC", s[0]) >= 0 && txtCaptionOpenRE.MatchString(s) {
 		return true
 	}
 	tail := txtTail(s, 160)
@@ -1434,7 +1429,7 @@ var txtCreditStarts = func() (m [256][]string) {
 
 // txtIsCreditOnly reports whether s is nothing but a photo credit.
 func txtIsCreditOnly(s string) bool {
-	if runeCount(s) > 80 {
+	if !runesAtMost(s, 80) {
 		return false
 	}
 	return s != "" && strings.IndexByte("PIC", s[0]) >= 0 && txtCaptionOpenRE.MatchString(s) || strings.Count(s, " ") <= 6 &&
@@ -1779,7 +1774,7 @@ func txtSummarySource(paras []txtPara, reasons []string, story int) string {
 
 // txtIsFragment reports whether s is a short line that ends no sentence.
 func txtIsFragment(s string) bool {
-	if runeCount(s) > txtStandaloneMax {
+	if !runesAtMost(s, txtStandaloneMax) {
 		return false
 	}
 	s = strings.TrimRight(s, `"'”’)]`)
