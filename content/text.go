@@ -1147,23 +1147,30 @@ func txtIsAppeal(s string) bool {
 	return false
 }
 
-// txtWordFilter tells, by first letter and length, which words a word set
-// may hold: a cheap test that spares most words a map lookup.
-type txtWordFilter [26]uint32
+// txtWordFilter tells, by first and last letter and length, which words
+// a word set may hold: a cheap test that spares most words a map lookup
+// (by first letter alone, "and", "in" and "that" went on to it).
+type txtWordFilter [26 * 26]uint32
 
-// txtFilterOf returns the filter of the words of a set; none may be longer
-// than 31 letters.
-func txtFilterOf[V any](words map[string]V) txtWordFilter {
+// txtFilterOf returns the filter of the words of a set: lower-case ASCII
+// letters, none longer than 31.
+func txtFilterOf[V any](words map[string]V) *txtWordFilter {
 	var f txtWordFilter
 	for w := range words {
-		f[w[0]-'a'] |= 1 << len(w)
+		f[txtFilterSlot(w)] |= 1 << len(w)
 	}
-	return f
+	return &f
+}
+
+// txtFilterSlot is where the filter keeps the lengths of words spelt
+// like the ASCII word w, in any case.
+func txtFilterSlot(w string) int {
+	return int((w[0]|0x20)-'a')*26 + int((w[len(w)-1]|0x20)-'a')
 }
 
 // mayHold reports whether the set may hold the ASCII word w, in any case.
 func (f *txtWordFilter) mayHold(w string) bool {
-	return len(w) < 32 && f[(w[0]|0x20)-'a']&(1<<len(w)) != 0
+	return len(w) < 32 && f[txtFilterSlot(w)]&(1<<len(w)) != 0
 }
 
 // txtNextWord returns the bounds of the first run of ASCII letters in s at

@@ -727,6 +727,24 @@ func TestBylineSkipsNoMatch(t *testing.T) {
 	}
 }
 
+// TestAppealFilterHoldsEveryWord checks that the filter in front of
+// txtAppealIndex lets each of its words through, in any case, and turns
+// the commonest words of English prose away.
+func TestAppealFilterHoldsEveryWord(t *testing.T) {
+	for w := range txtAppealIndex {
+		for _, form := range []string{w, strings.ToUpper(w), strings.ToUpper(w[:1]) + w[1:]} {
+			if !txtAppealFilter.mayHold(form) {
+				t.Errorf("the filter turns %q away", form)
+			}
+		}
+	}
+	for _, w := range []string{"the", "and", "in", "is", "it", "that", "they", "are", "all", "out"} {
+		if txtAppealFilter.mayHold(w) {
+			t.Errorf("the filter lets %q through", w)
+		}
+	}
+}
+
 func BenchmarkParseText(b *testing.B) {
 	// Grow two fixtures' stories to about 5 KB, keeping banner, caption and
 	// appeal: one with a line per paragraph, one hard-wrapped.
