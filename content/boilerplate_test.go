@@ -2,6 +2,7 @@ package content
 
 import (
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"math/rand/v2"
 	"path"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestFingerprint(t *testing.T) {
@@ -29,6 +31,50 @@ func TestFingerprint(t *testing.T) {
 	for _, s := range []string{"", "Yes.", "No!", "1 2 3", "* * *"} {
 		if fp := fingerprintOf(s); fp != 0 {
 			t.Errorf("%q: fingerprint %x, want 0 (too few letters to learn from)", s, fp)
+		}
+	}
+}
+
+// TestFingerprintMatchesPlain holds fingerprintOf, whose values the state
+// file keeps, to a plain reading of its definition (FNV-1a of the text
+// folded) on random strings of letters, digits, gaps and other runes.
+func TestFingerprintMatchesPlain(t *testing.T) {
+	plain := func(s string) Fingerprint {
+		var b strings.Builder
+		letters, gap := 0, false
+		for _, r := range s {
+			switch {
+			case unicode.IsLetter(r):
+				r = unicode.ToLower(r)
+				letters++
+			case unicode.IsDigit(r):
+				r = '0'
+			default:
+				gap = letters > 0
+				continue
+			}
+			if gap {
+				b.WriteByte(' ')
+				gap = false
+			}
+			b.WriteRune(r)
+		}
+		if letters < minFingerprintLetters {
+			return 0
+		}
+		h := fnv.New64a()
+		h.Write([]byte(b.String()))
+		return Fingerprint(max(h.Sum64(), 1))
+	}
+	pieces := []string{"a", "Z", "q", "7", " ", "  ", ".", ",", "\n", "-", "É", "é", "ß", "Ω", "٣", "—", "😀", "\xff", "\x00", "~", "@", "[", "`", "{"}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		if s := b.String(); fingerprintOf(s) != plain(s) {
+			t.Fatalf("fingerprintOf(%q) = %x, plainly %x", s, fingerprintOf(s), plain(s))
 		}
 	}
 }
