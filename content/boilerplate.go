@@ -588,9 +588,10 @@ func (c *change) rederive(p string) {
 		return
 	}
 	old.body.release()
-	a = l.keepBody(a, &parsed)
+	a = c.keepBody(a, &parsed)
 	l.articles.set(p, &a)
 	c.keep(p, l.stats[p], id.Hash, parsed, &a)
+	c.flushBodies(true)
 	c.changed = true
 	l.log.Info("article re-read: the folder's boilerplate changed", "file", p, "title", a.Title)
 }

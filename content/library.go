@@ -500,6 +500,7 @@ type change struct {
 	kept     map[string]cacheEntry // parse cache records to save (parsecache.go)
 	unkept   []string              // and to remove
 	restored int                   // articles a scan took from the parse cache
+	batched  []string              // articles whose bodies wait for flushBodies
 
 	// quiet: a first scan of a large folder, whose articles are logged
 	// at level Debug, and how many it added at Info (added counts them).
@@ -528,6 +529,7 @@ func (c *change) commit() error {
 // starts collecting afresh; what fails to be written stays collected.
 // saved reports whether the identities were written, the rest following.
 func (c *change) save() (saved bool, err error) {
+	c.flushBodies(false) // before the parse cache records pointing at them are queued
 	if err := c.l.store.SaveIdentities(c.put, c.del); err != nil {
 		return false, err
 	}
@@ -736,13 +738,14 @@ func (c *change) store(p string, st fileStat, ld loaded) {
 	}
 	delete(l.problems, p)
 	id := c.identity(p, ld.hash)
-	a := l.keepBody(build(p, id, parsed), &parsed)
+	a := c.keepBody(build(p, id, parsed), &parsed)
 	old, existed := l.articles.byPath[p]
 	if existed {
 		old.body.release()
 	}
 	l.articles.set(p, &a)
 	c.keep(p, st, ld.hash, parsed, &a)
+	c.flushBodies(true)
 	c.changed = true
 	switch {
 	case existed:
@@ -1061,27 +1064,36 @@ func NewID() string {
 }
 
 // keepBody moves a's body HTML, or the Markdown source of a body parsed
-// deferred, to the body file. If that fails (a full disk), the article
-// keeps its body in memory, rendered, and still publishes.
-func (l *Library) keepBody(a Article, parsed *Parsed) Article {
+// deferred, to the body file, to be written with the change's others
+// (flushBodies).
+func (c *change) keepBody(a Article, parsed *Parsed) Article {
 	var ref bodyRef
-	var err error
 	if parsed.deferred {
-		ref, err = l.bodies.putMarkdown(a.Summary, parsed.source)
+		ref = c.l.bodies.putBatched(a.Summary, parsed.source, true)
 	} else {
-		ref, err = l.bodies.put(a.Summary, a.HTML)
+		ref = c.l.bodies.putBatched(a.Summary, a.HTML, false)
 	}
-	if err != nil {
-		l.log.Warn("cannot store article body on disk; keeping it in memory", "file", a.Path, "reason", err)
-		if parsed.deferred {
-			if a.Summary, a.HTML, err = renderMarkdown(parsed.source, a.Summary); err != nil {
-				l.log.Warn("cannot render article body", "file", a.Path, "reason", err)
-			}
-		}
-		return a
-	}
+	c.batched = append(c.batched, a.Path)
 	a.Summary, a.HTML, a.body = "", "", ref
 	return a
+}
+
+// flushBodies writes the bodies kept since the last flush, or with full
+// only once they are maxPending bytes. Bodies it cannot write (a full
+// disk) stay in memory and still publish; their parse cache records are
+// dropped, as they would point at nothing.
+func (c *change) flushBodies(full bool) {
+	l := c.l
+	if full && l.bodies.pendingSize() < maxPending {
+		return
+	}
+	if err := l.bodies.flush(); err != nil {
+		for _, p := range c.batched {
+			l.log.Warn("cannot store article body on disk; keeping it in memory", "file", p, "reason", err)
+			c.unkeep(p)
+		}
+	}
+	c.batched = c.batched[:0]
 }
 
 // compactBodies copies the bodies still in use to a new body file when
