@@ -7,6 +7,7 @@ import (
 	"html"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -697,34 +698,29 @@ func TestBylineSkipsNoMatch(t *testing.T) {
 			bylines = append(bylines, fmt.Sprintf(form, end), fmt.Sprintf(form, "Senior Foreign "+end))
 		}
 	}
-	for _, s := range bylines {
-		if txtAgencyBylineRE.FindStringSubmatch(s) == nil {
-			t.Errorf("%q: the regexp does not match a byline the test expects it to", s)
+	// matchesAll checks that the regexp matches every byline, and that
+	// find gives what the regexp gives on those and every fixture line.
+	matchesAll := func(name string, find func(string) []string, re *regexp.Regexp, bylines []string) {
+		t.Helper()
+		for _, s := range bylines {
+			if re.FindStringSubmatch(s) == nil {
+				t.Errorf("%q: the regexp does not match a byline the test expects it to", s)
+			}
+		}
+		for _, s := range append(lines, bylines...) {
+			if got, want := find(s), re.FindStringSubmatch(s); !slices.Equal(got, want) {
+				t.Errorf("%s(%q) = %q, the regexp %q", name, s, got, want)
+			}
 		}
 	}
-	for _, s := range append(lines, bylines...) {
-		want := txtAgencyBylineRE.FindStringSubmatch(s)
-		if got := txtAgencyByline(s); !slices.Equal(got, want) {
-			t.Errorf("txtAgencyByline(%q) = %q, the regexp %q", s, got, want)
-		}
-	}
+	matchesAll("txtAgencyByline", txtAgencyByline, txtAgencyBylineRE, bylines)
 	// And txtByByline, which looks at the first word first.
 	var by []string
 	for _, open := range []string{"By", "BY", "by", "Written by", "WORDS BY", "Posted by", "Poſted by", "Reported by",
 		"Reporting by", "Story by", "Text by", "Author:", "author:"} {
 		by = append(by, open+" Jane Doe", open+"  Jane Doe and Li Wei, Staff Writer", open+" Ana Ruiz | Reuters")
 	}
-	for _, s := range by {
-		if txtBylineRE.FindStringSubmatch(s) == nil {
-			t.Errorf("%q: the regexp does not match a byline the test expects it to", s)
-		}
-	}
-	for _, s := range append(lines, by...) {
-		want := txtBylineRE.FindStringSubmatch(s)
-		if got := txtByByline(s); !slices.Equal(got, want) {
-			t.Errorf("txtByByline(%q) = %q, the regexp %q", s, got, want)
-		}
-	}
+	matchesAll("txtByByline", txtByByline, txtBylineRE, by)
 }
 
 // TestAppealFilterHoldsEveryWord checks that the filter in front of
