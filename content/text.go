@@ -456,7 +456,9 @@ func txtReadHeader(p *Parsed, lines []string) ([]string, map[string]string) {
 		if end == start && !txtHeaderKeys[key] {
 			return lines, nil
 		}
-		hdr[key] = strings.TrimSpace(m[2])
+		// A copy: the line may share the file's bytes, which the article
+		// must not hold on to.
+		hdr[key] = strings.Clone(strings.TrimSpace(m[2]))
 	}
 	if end == start || end-start == 1 && hdr["title"] == "" {
 		return lines, nil

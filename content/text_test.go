@@ -667,6 +667,49 @@ func TestParseKeepsNoCallerBytes(t *testing.T) {
 	}
 }
 
+// TestDraftKeepsNoFileBytes checks that an article read from bytes the
+// text shares (a Library's own read buffer) holds none of them: a title
+// pointing into them would keep the whole file in memory for as long as
+// the article lives. Every fixture, Markdown deferred or not.
+func TestDraftKeepsNoFileBytes(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, name := range files {
+		if !IsArticleFile(name) {
+			continue
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
+		inData := func(s string) bool {
+			at := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+			return s != "" && at >= lo && at < lo+uintptr(len(data))
+		}
+		for _, deferMarkdown := range []bool{false, true} {
+			d, err := draftOf(name, data, deferMarkdown, true)
+			if err != nil {
+				continue // the fixtures of errors
+			}
+			checked++
+			p := d.finish(nil)
+			fields := append([]string{p.Title, p.Author, p.ID, p.Summary, p.HTML, p.Language}, p.Tags...)
+			for i, s := range fields {
+				if inData(s) {
+					t.Errorf("%s (deferred Markdown %v): field %d (%q) points into the file's bytes", name, deferMarkdown, i, s)
+				}
+			}
+		}
+	}
+	if checked < 20 {
+		t.Fatalf("checked %d drafts; the fixtures are missing", checked)
+	}
+}
+
 // TestAgencyBylineSkipsNoMatch checks that txtAgencyByline and
 // txtByByline, which run their regexps only on lines ending or opening as
 // their matches do, find every match the regexps find: on every line and
