@@ -56,17 +56,22 @@ var cleanPieces = []string{
 	"\xff", "\xc3", "\xe2\x82", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\x80", "\xc0\xaf",
 }
 
+// randomPieces joins fewer than most pieces picked at random.
+func randomPieces(rng *rand.Rand, pieces []string, most int) string {
+	var b strings.Builder
+	for range rng.IntN(most) {
+		b.WriteString(pieces[rng.IntN(len(pieces))])
+	}
+	return b.String()
+}
+
 // TestCleanTextFastMatchesSlow compares CleanText with its slow path, and
 // runeCount with utf8's, on strings of random pieces, clean and dirty, at
 // every position.
 func TestCleanTextFastMatchesSlow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 20000 {
-		var b strings.Builder
-		for range rng.IntN(12) {
-			b.WriteString(cleanPieces[rng.IntN(len(cleanPieces))])
-		}
-		s := b.String()
+		s := randomPieces(rng, cleanPieces, 12)
 		if got, want := CleanText(s), cleanTextSlow(s); got != want {
 			t.Fatalf("CleanText(%q) = %q, slow path %q", s, got, want)
 		}
@@ -120,11 +125,7 @@ func TestTxtCollapsedMatchesPlain(t *testing.T) {
 	pieces := []string{"word", "a", "Zoë", " ", " ", " ", "  ", "\t", "\n", "\u00A0", "\u2003", ".", "\x7F", "é"}
 	collapsed := 0
 	for range 50000 {
-		var b strings.Builder
-		for range rng.IntN(30) {
-			b.WriteString(pieces[rng.IntN(len(pieces))])
-		}
-		s := b.String()
+		s := randomPieces(rng, pieces, 30)
 		want := s == strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' }), " ") &&
 			!strings.ContainsFunc(s, func(r rune) bool { return r != ' ' && unicode.IsSpace(r) || r < ' ' || r == 0x7F })
 		if got := txtCollapsed(s); got != want {
@@ -196,5 +197,35 @@ func BenchmarkCleanText(b *testing.B) {
 				CleanText(bc.s)
 			}
 		})
+	}
+}
+
+// TestTxtContainsAnyMatchesStrings compares txtContainsAny, which looks for
+// each character on its own, with strings.ContainsAny, on strings of random
+// pieces: the characters it looks for, pieces of their bytes, and others.
+func TestTxtContainsAnyMatchesStrings(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	sets := []struct {
+		ascii string
+		wide  []string
+	}{
+		{`"`, []string{"“", "”"}},
+		{",|", []string{"–", "—", "·"}},
+	}
+	pieces := append([]string{`"`, "“", "”", ",", "|", "–", "—", "·", "\xe2\x80", "\x9c", "\xc2", "-", "word "}, cleanPieces...)
+	found := 0
+	for range 50000 {
+		s := randomPieces(rng, pieces, 6)
+		for _, set := range sets {
+			want := strings.ContainsAny(s, set.ascii+strings.Join(set.wide, ""))
+			if got := txtContainsAny(s, set.ascii, set.wide...); got != want {
+				t.Fatalf("txtContainsAny(%q, %q, %q) = %v, want %v", s, set.ascii, set.wide, got, want)
+			} else if got {
+				found++
+			}
+		}
+	}
+	if found < 1000 || found > 99000 {
+		t.Fatalf("%d of 100000 answers true: the test exercises one answer mostly", found)
 	}
 }

@@ -70,6 +70,24 @@ type txtPara struct {
 	appeal  bool   // the paragraph opens an appeal to the reader (txtIsAppeal)
 	fp      Fingerprint
 	repeats int // files of the folder that hold it, when it is learned boilerplate
+	// byline is the byline its split read from the one line that is its
+	// text, so that telling its top reason does not read it again.
+	byline *txtBylineHit
+}
+
+// txtBylineHit is what txtByline read from line.
+type txtBylineHit struct {
+	line, author string
+	dates        []txtDate
+}
+
+// bylineOf is txtByline of the paragraph's text, from what its split read
+// when that was its text.
+func (p txtPara) bylineOf() (author string, dates []txtDate, ok bool) {
+	if h := p.byline; h != nil {
+		return h.author, h.dates, true
+	}
+	return txtByline(p.text)
 }
 
 // isList reports whether the paragraph is a list.
@@ -581,9 +599,16 @@ func txtWrapWidth(lines []string) int {
 func txtSplitBlock(out []txtPara, lines []string, width, block int) []txtPara {
 	var para strings.Builder
 	var list *txtPara
+	var bylines []*txtBylineHit // read from standalone lines
 	flushPara := func() {
 		if para.Len() > 0 {
-			out = append(out, txtPara{text: txtCollapse(para.String()), block: block})
+			p := txtPara{text: txtCollapse(para.String()), block: block}
+			for _, h := range bylines {
+				if h.line == p.text {
+					p.byline = h
+				}
+			}
+			out = append(out, p)
 			para.Reset()
 		}
 	}
@@ -598,7 +623,11 @@ func txtSplitBlock(out []txtPara, lines []string, width, block int) []txtPara {
 	alone := make([]bool, len(lines))
 	if width > 0 {
 		for i, l := range lines {
-			alone[i] = txtStandalone(strings.TrimSpace(l), width)
+			var hit *txtBylineHit
+			alone[i], hit = txtStandalone(strings.TrimSpace(l), width)
+			if hit != nil {
+				bylines = append(bylines, hit)
+			}
 		}
 	}
 	lead := "" // the first item's marker ("1. ")
@@ -772,13 +801,21 @@ func txtSoftBreak(prev, next string, width int) bool {
 
 // txtStandalone reports whether a line is a banner, call to action, byline
 // or dateline, which stands on its own line even in hard-wrapped text. Lines
-// near the wrap width are taken to be wrapped prose without a look.
-func txtStandalone(s string, width int) bool {
+// near the wrap width are taken to be wrapped prose without a look. A
+// byline comes with what it says.
+func txtStandalone(s string, width int) (bool, *txtBylineHit) {
 	r, _ := utf8.DecodeRuneInString(s)
 	if !unicode.IsUpper(r) && !unicode.IsDigit(r) || !runesAtMost(s, min(txtStandaloneMax, width*3/4)) {
-		return false
+		return false, nil
 	}
-	return txtIsCTA(s) || txtIsBanner(s) || txtIsByline(s) || txtIsDateline(s)
+	if txtIsCTA(s) || txtIsBanner(s) {
+		return true, nil
+	}
+	if author, dates, ok := txtByline(s); ok {
+		// s may share the file's bytes, which an author kept must not hold.
+		return true, &txtBylineHit{line: s, author: strings.Clone(author), dates: dates}
+	}
+	return txtIsDateline(s), nil
 }
 
 // txtTitleCase reports whether a line is in title case ("Council Backs
@@ -933,7 +970,7 @@ func txtTopReason(para txtPara, pre bool) txtTop {
 		return txtTop{}
 	}
 	s := para.text
-	quoted := strings.ContainsAny(s, `"“”`)
+	quoted := txtQuoted(s)
 	if runesAtMost(s, txtShortLine) {
 		switch {
 		case txtIsCTA(s) && pre:
@@ -950,7 +987,7 @@ func txtTopReason(para txtPara, pre bool) txtTop {
 		case pre && txtIsMasthead(s):
 			return txtTop{reason: dropSiteName}
 		}
-		if author, dates, ok := txtByline(s); ok {
+		if author, dates, ok := para.bylineOf(); ok {
 			return txtTop{reason: dropByline, author: author, dates: dates}
 		}
 		if dates, ok := txtDateline(s); ok {
@@ -1001,7 +1038,7 @@ func txtDropPromos(paras []txtPara, reasons []string, story int) {
 	for i := story + 1; i < len(paras); i++ {
 		s := paras[i].text
 		if paras[i].appeal && reasons[i] == "" && runesAtMost(s, txtShortCTA) &&
-			!strings.ContainsAny(s, `"“”`) {
+			!txtQuoted(s) {
 			reasons[i] = dropCTA
 		}
 	}
@@ -1074,7 +1111,7 @@ func txtAppealBlock(paras []txtPara, kept []int, pos int) int {
 		para := paras[kept[end]]
 		s := para.text
 		short := runesAtMost(s, txtShortLine)
-		quoted := strings.ContainsAny(s, `"“”`)
+		quoted := txtQuoted(s)
 		cta = !para.isList() && short && (txtIsCTA(s) || txtIsPromo(s))
 		switch {
 		case para.isList():
@@ -1092,6 +1129,29 @@ func txtAppealBlock(paras []txtPara, kept []int, pos int) int {
 		return end
 	}
 	return pos
+}
+
+// txtQuoted reports whether s holds a quotation mark, straight or curly.
+func txtQuoted(s string) bool {
+	return txtContainsAny(s, `"`, "“", "”")
+}
+
+// txtContainsAny is strings.ContainsAny(s, ascii+strings.Join(wide, "")),
+// for ASCII bytes and characters outside ASCII, each looked for with the
+// vectorised byte search: strings.ContainsAny goes character by character
+// through s once its set holds one outside ASCII.
+func txtContainsAny(s, ascii string, wide ...string) bool {
+	for i := range len(ascii) {
+		if strings.IndexByte(s, ascii[i]) >= 0 {
+			return true
+		}
+	}
+	for _, w := range wide {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // txtTalksToReader reports whether s addresses the reader (we, our, you…)
@@ -1178,7 +1238,9 @@ func (f *txtWordFilter) mayHold(w string) bool {
 // txtNextWord returns the bounds of the first run of ASCII letters in s at
 // or after from; start is len(s) when there is none.
 func txtNextWord(s string, from int) (start, end int) {
-	isLetter := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	// One comparison: setting 0x20 maps 'A'-'Z' onto 'a'-'z' and nothing
+	// else there.
+	isLetter := func(c byte) bool { return (c|0x20)-'a' < 26 }
 	start = from
 	for start < len(s) && !isLetter(s[start]) {
 		start++
@@ -1475,7 +1537,7 @@ type txtDate struct {
 // txtByline reads a byline, returning the author and any dates it carries.
 func txtByline(s string) (string, []txtDate, bool) {
 	// "By …" opens most bylines; the rest hold a separator ("Jane Doe, Reuters").
-	if !txtBylineStarts[txtFirstWord(s)] && !strings.ContainsAny(s, ",|–—·") &&
+	if !txtBylineStarts[txtFirstWord(s)] && !txtContainsAny(s, ",|", "–", "—", "·") &&
 		!strings.Contains(s, " -") && !strings.Contains(s, "- ") {
 		return "", nil, false
 	}
@@ -1566,12 +1628,6 @@ func txtTrimBylineTail(s string) string {
 		}
 		s = t
 	}
-}
-
-// txtIsByline reports whether s is a byline.
-func txtIsByline(s string) bool {
-	_, _, ok := txtByline(s)
-	return ok
 }
 
 // txtDateline reads a line that is only a date, perhaps with words like

@@ -895,3 +895,16 @@ func TestTextHeadlineForms(t *testing.T) {
 		t.Errorf("%d articles misread", bad)
 	}
 }
+
+// TestTxtNextWordTakesASCIILetters checks, for every byte, that
+// txtNextWord's words are runs of ASCII letters and nothing else.
+func TestTxtNextWordTakesASCIILetters(t *testing.T) {
+	for c := range 256 {
+		s := "(" + string([]byte{byte(c)}) + ")"
+		start, end := txtNextWord(s, 0)
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if got := start == 1 && end == 2; got != letter {
+			t.Errorf("txtNextWord(%q) = %d, %d; a letter: %v", s, start, end, letter)
+		}
+	}
+}
