@@ -486,12 +486,13 @@ func datePrefix(base string) (time.Time, string, bool) {
 // at the last sentence end if one falls in the second half, else at a word
 // boundary with an ellipsis.
 func Summarize(s string, limit int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if runeCount(s) <= limit {
+	if !txtCollapsed(s) {
+		s = strings.Join(strings.Fields(s), " ")
+	}
+	if runesAtMost(s, limit) {
 		return s
 	}
-	cut := []rune(s)[:limit]
-	head := string(cut)
+	head := runePrefix(s, limit)
 	if i := lastSentenceEnd(head); i >= len(head)/2 {
 		return strings.TrimSpace(head[:i+1])
 	}
@@ -499,6 +500,23 @@ func Summarize(s string, limit int) string {
 		head = head[:i]
 	}
 	return strings.TrimRight(head, " ,;:-–—") + "…"
+}
+
+// runePrefix returns string([]rune(s)[:n]) for s longer than n
+// characters, without converting the whole of s.
+func runePrefix(s string, n int) string {
+	i := 0
+	for at := range s {
+		if i == n {
+			if head := s[:at]; utf8.ValidString(head) {
+				return head
+			}
+			break
+		}
+		i++
+	}
+	// A byte that is not UTF-8 turns into U+FFFD, as the conversion does.
+	return string([]rune(s)[:n])
 }
 
 func lastSentenceEnd(s string) int {

@@ -229,3 +229,45 @@ func TestTxtContainsAnyMatchesStrings(t *testing.T) {
 		t.Fatalf("%d of 100000 answers true: the test exercises one answer mostly", found)
 	}
 }
+
+// summarizePlain is what Summarize does, in the plain way: the white space
+// collapsed, and the whole of s converted to characters to cut it.
+func summarizePlain(s string, limit int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	head := string([]rune(s)[:limit])
+	if i := lastSentenceEnd(head); i >= len(head)/2 {
+		return strings.TrimSpace(head[:i+1])
+	}
+	if i := strings.LastIndexByte(head, ' '); i > 0 {
+		head = head[:i]
+	}
+	return strings.TrimRight(head, " ,;:-–—") + "…"
+}
+
+// TestSummarizeMatchesPlain compares Summarize, which skips collapsing
+// collapsed text and converts only what it keeps, with summarizePlain on
+// strings of random words, white space, sentence ends and bytes that are
+// not UTF-8.
+func TestSummarizeMatchesPlain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	pieces := []string{"word", "Zoë", "a", " ", " ", " ", "  ", "\t", "\n", "\u00A0", ". ", "! ", "?", ",", "—", "\xff", "\xe2\x80"}
+	cut := 0
+	for range 50000 {
+		s := randomPieces(rng, pieces, 40)
+		for _, limit := range []int{1, 7, 20} {
+			got, want := Summarize(s, limit), summarizePlain(s, limit)
+			if got != want {
+				t.Fatalf("Summarize(%q, %d) = %q, want %q", s, limit, got, want)
+			}
+			if !strings.HasPrefix(strings.Join(strings.Fields(s), " "), got) {
+				cut++
+			}
+		}
+	}
+	if cut < 1000 {
+		t.Fatalf("%d of 150000 summaries cut: the test exercises the short path mostly", cut)
+	}
+}
