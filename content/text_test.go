@@ -670,7 +670,8 @@ func TestParseKeepsNoCallerBytes(t *testing.T) {
 // TestDraftKeepsNoFileBytes checks that an article read from bytes the
 // text shares (a Library's own read buffer) holds none of them: a title
 // pointing into them would keep the whole file in memory for as long as
-// the article lives. Every fixture, Markdown deferred or not.
+// the article lives. Every fixture, Markdown deferred or not; every
+// string the article keeps, what it dropped and its warnings too.
 func TestDraftKeepsNoFileBytes(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*", "*"))
 	if err != nil {
@@ -698,6 +699,10 @@ func TestDraftKeepsNoFileBytes(t *testing.T) {
 			checked++
 			p := d.finish(nil)
 			fields := append([]string{p.Title, p.Author, p.ID, p.Summary, p.HTML, p.Language}, p.Tags...)
+			fields = append(fields, p.Warnings...)
+			for _, d := range p.Dropped {
+				fields = append(fields, d.Text, d.Reason)
+			}
 			for i, s := range fields {
 				if inData(s) {
 					t.Errorf("%s (deferred Markdown %v): field %d (%q) points into the file's bytes", name, deferMarkdown, i, s)
