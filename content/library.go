@@ -657,7 +657,7 @@ func (ld *loaded) parsedNew() bool {
 func (l *Library) load(p string, st fileStat, checkWriting, drafting bool) loaded {
 	// One open for both the writers' check and the read: at 100,000 files
 	// a second open cost a second of the first scan.
-	f, err := os.Open(filepath.Join(l.dir, filepath.FromSlash(p)))
+	f, err := openRead(filepath.Join(l.dir, filepath.FromSlash(p)))
 	if err != nil {
 		return loaded{err: err}
 	}
@@ -865,7 +865,7 @@ func (l *Library) read(p string, size int64) ([]byte, error) {
 	if size > l.maxSize {
 		return nil, l.tooLarge(size)
 	}
-	f, err := os.Open(filepath.Join(l.dir, filepath.FromSlash(p)))
+	f, err := openRead(filepath.Join(l.dir, filepath.FromSlash(p)))
 	if err != nil {
 		return nil, err
 	}

@@ -16,12 +16,28 @@ import (
 // false) for files owned by another user without CAP_LEASE, on file systems
 // without leases (NFS, FUSE), or with leases disabled.
 func openForWriting(abs string) (writing, ok bool) {
-	f, err := os.Open(abs)
+	f, err := openRead(abs)
 	if err != nil {
 		return false, false
 	}
 	defer f.Close()
 	return writingNow(f)
+}
+
+// openRead opens the file at abs for reading, as os.Open does but for the
+// poller: os.Open offers every file to it, which on Linux takes four system
+// calls that a regular file has refused or undone (some 0.3 s of CPU over a
+// first start at 100,000 files, a third of the calls per file).
+func openRead(abs string) (*os.File, error) {
+	for {
+		fd, err := unix.Open(abs, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		switch {
+		case err == nil:
+			return os.NewFile(uintptr(fd), abs), nil
+		case !errors.Is(err, unix.EINTR):
+			return nil, &os.PathError{Op: "open", Path: abs, Err: err}
+		}
+	}
 }
 
 // writingNow is openForWriting for a file already open (for reading), so
