@@ -1060,7 +1060,19 @@ func NewID() string {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	// Written in place: fmt.Sprintf took 2 µs an id, on the core that
+	// stores a first scan's articles in order.
+	const prefix = "urn:uuid:"
+	var out [len(prefix) + 36]byte
+	at := copy(out[:], prefix)
+	for i, group := range [][]byte{b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]} {
+		if i > 0 {
+			out[at] = '-'
+			at++
+		}
+		at += hex.Encode(out[at:], group)
+	}
+	return string(out[:])
 }
 
 // keepBody moves a's body HTML, or the Markdown source of a body parsed

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -485,5 +486,22 @@ func TestLibraryScanLeavesFilesBeingWritten(t *testing.T) {
 	l.apply(t, "writing.md")
 	if got := l.byPath()["writing.md"].HTML; !strings.Contains(got, "second") {
 		t.Errorf("after close: %q", got)
+	}
+}
+
+// TestNewIDIsUUID checks that ids are random version 4 UUIDs in the
+// urn:uuid form, grouped as RFC 9562 writes them, and do not repeat.
+func TestNewIDIsUUID(t *testing.T) {
+	form := regexp.MustCompile(`^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for range 1000 {
+		id := content.NewID()
+		if !form.MatchString(id) {
+			t.Fatalf("NewID() = %q, not a version 4 urn:uuid", id)
+		}
+		if seen[id] {
+			t.Fatalf("NewID() repeated %q", id)
+		}
+		seen[id] = true
 	}
 }
