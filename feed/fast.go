@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"time"
+	"unsafe"
 
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
@@ -77,7 +78,7 @@ func (h *Handler) serveFast(ctx *fasthttp.RequestCtx) bool {
 	}
 	req := fastFields{&ctx.Request.Header}
 	if res.feed && h.limiter != nil && ctx.IsGet() &&
-		len(req.h.Peek("If-None-Match")) == 0 && len(req.h.Peek("If-Modified-Since")) == 0 {
+		req.values("If-None-Match") == nil && req.values("If-Modified-Since") == nil {
 		// An unconditional poll may be limited: ServeHTTP counts it.
 		return false
 	}
@@ -152,9 +153,18 @@ func plainSegment(s []byte) bool {
 type fastFields struct{ h *fasthttp.RequestHeader }
 
 func (f fastFields) values(key string) []string {
-	var vs []string
-	for _, v := range f.h.PeekAll(key) {
-		vs = append(vs, string(v))
+	// key is canonical, as the request's names are once read: looked up
+	// as it is, not copied and normalised again (a sixth of serveFast).
+	if was := f.h.DisableNormalizing(); !was {
+		defer f.h.EnableNormalizing()
+	}
+	all := f.h.PeekAll(key)
+	if len(all) == 0 {
+		return nil
+	}
+	vs := make([]string, len(all))
+	for i, v := range all {
+		vs[i] = string(v)
 	}
 	return vs
 }
@@ -163,7 +173,14 @@ func (f fastFields) values(key string) []string {
 type fastHeader struct{ h *fasthttp.ResponseHeader }
 
 func (f fastHeader) set(key string, values []string) {
-	for _, v := range values {
-		f.h.Add(key, v)
+	for i, v := range values {
+		if i > 0 {
+			f.h.Add(key, v)
+			continue
+		}
+		// Each name is set once and is canonical: set as it is, not
+		// copied, checked and normalised again as Add does (Add and its
+		// normalising were a third of serveFast). SetCanonical only reads it.
+		f.h.SetCanonical(unsafe.Slice(unsafe.StringData(key), len(key)), unsafe.Slice(unsafe.StringData(v), len(v)))
 	}
 }
