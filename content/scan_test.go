@@ -2,6 +2,7 @@ package content_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -405,5 +407,62 @@ func BenchmarkApplyFolder(b *testing.B) {
 		}
 		st.Close()
 		b.StartTimer()
+	}
+}
+
+// cancelOn is a log handler that cancels a scan when it logs file.
+type cancelOn struct {
+	slog.Handler
+	file   string
+	cancel context.CancelFunc
+}
+
+func (h cancelOn) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h cancelOn) Handle(ctx context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "file" && a.Value.String() == h.file {
+			h.cancel()
+		}
+		return true
+	})
+	return h.Handler.Handle(ctx, r)
+}
+
+// TestScanCancelled cancels a first scan while it stores its files (on
+// the problem it meets in its second chunk, the loader ahead of it): the
+// scan must return the context's error with none of its goroutines left,
+// and the next scan must read every file.
+func TestScanCancelled(t *testing.T) {
+	dir := t.TempDir()
+	writeScanCorpus(t, dir, 1200) // notes/empty.md is the 481st path of 1,202
+	st, err := store.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(cancelOn{slog.DiscardHandler, "notes/empty.md", cancel})
+	l, err := content.OpenLibrary(dir, st, content.LibraryOptions{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	content.SetScanWorkers(l, 2)
+	if _, err := l.Scan(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled scan: error %v, want context.Canceled", err)
+	}
+	buf := make([]byte, 1<<20)
+	if stacks := string(buf[:runtime.Stack(buf, true)]); strings.Contains(stacks, "upsertAll") {
+		t.Fatalf("a scan goroutine runs after the scan returned:\n%s", stacks)
+	}
+	if n := len(l.Articles()); n == 0 || n >= 1200 {
+		t.Fatalf("cancelled scan stored %d articles, want some of 1,200", n)
+	}
+	if _, err := l.Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(l.Articles()); n != 1200 {
+		t.Fatalf("next scan: %d articles, want 1,200", n)
 	}
 }
