@@ -885,22 +885,33 @@ func (l *Library) tooLarge(size int64) error {
 }
 
 // readFrom reads the open file f, whose stat gave size, up to the size limit.
-func (l *Library) readFrom(f *os.File, size int64) ([]byte, error) {
+func (l *Library) readFrom(f io.Reader, size int64) ([]byte, error) {
 	if size > l.maxSize {
 		return nil, l.tooLarge(size)
 	}
-	// Sized from the stat: one allocation, where io.ReadAll's growing from
-	// 512 bytes allocated about twice a file's size. The file may grow
-	// between stat and read: never read past the limit.
-	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
-	if _, err := buf.ReadFrom(io.LimitReader(f, l.maxSize+1)); err != nil {
-		return nil, err
+	// Sized from the stat, one byte over: one allocation (io.ReadAll's
+	// growing from 512 bytes allocated about twice a file's size), and a
+	// read that stops short at the stat's size is at the end of the file,
+	// so that a file takes one read rather than a second one for io.EOF.
+	// The file may grow between stat and read: never read past the limit.
+	data := make([]byte, 0, size+1)
+	for {
+		if len(data) == cap(data) {
+			data = slices.Grow(data, min(len(data), 1<<20))
+		}
+		n, err := f.Read(data[len(data):min(int64(cap(data)), l.maxSize+1)])
+		data = data[:len(data)+n]
+		switch {
+		case int64(len(data)) > l.maxSize:
+			return nil, fmt.Errorf("%w: over the limit of %d bytes (--max-file-size)", ErrTooLarge, l.maxSize)
+		case err == io.EOF:
+			return data, nil
+		case err != nil:
+			return nil, err
+		case n > 0 && int64(len(data)) == size && len(data) < cap(data):
+			return data, nil
+		}
 	}
-	data := buf.Bytes()
-	if int64(len(data)) > l.maxSize {
-		return nil, fmt.Errorf("%w: over the limit of %d bytes (--max-file-size)", ErrTooLarge, l.maxSize)
-	}
-	return data, nil
 }
 
 // fail records why p could not be read. Its last good article, if any,

@@ -8,11 +8,14 @@ import "os"
 // for writing; the watcher falls back to timing alone.
 func openForWriting(string) (writing, ok bool) { return false, false }
 
+// readFile is a file open for reading.
+type readFile = *os.File
+
 // openRead opens the file at abs for reading.
-func openRead(abs string) (*os.File, error) { return os.Open(abs) }
+func openRead(abs string) (readFile, error) { return os.Open(abs) }
 
 // writingNow is openForWriting for a file already open; it cannot tell either.
-func writingNow(*os.File) (writing, ok bool) { return false, false }
+func writingNow(readFile) (writing, ok bool) { return false, false }
 
 // fileKey identifies a file on its device where the system says so; here it
 // does not, so renames are found by content alone.
