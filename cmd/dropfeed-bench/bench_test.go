@@ -288,3 +288,40 @@ func TestDropFileIsAtomic(t *testing.T) {
 		t.Fatalf("folder holds %v, want only %s", entries, f.Name)
 	}
 }
+
+// TestServingTargetPrintsAsJudged checks that a serving ratio just under
+// the target prints under it, in the targets and in the serving table, as
+// it is judged: run FE's 0.8985 printed as 0.90x beside MISSED.
+func TestServingTargetPrintsAsJudged(t *testing.T) {
+	tests := []struct {
+		ratio float64
+		want  string
+		met   bool
+	}{
+		{0.8985, "0.89x", false},
+		{0.8999999, "0.89x", false},
+		{0.9, "0.90x", true},
+		{0.9049, "0.90x", true},
+		{1.04, "1.04x", true},
+	}
+	for _, tt := range tests {
+		rep := &report{Serving: &servingResult{Cases: []servingCase{
+			{Name: "feed.atom gzip 200", Dropfeed: 1000 * tt.ratio, Nginx: 1000, Ratio: tt.ratio},
+		}}}
+		ts := evaluate(rep)
+		if len(ts) != 1 || ts[0].Value != tt.want || ts[0].Met != tt.met {
+			t.Errorf("ratio %v: targets %+v; want value %s, met %v", tt.ratio, ts, tt.want, tt.met)
+		}
+		var out strings.Builder
+		printReport(&out, rep)
+		row := ""
+		for line := range strings.Lines(out.String()) {
+			if strings.Contains(line, "gzip 200") && !strings.Contains(line, ">=") {
+				row = strings.TrimSpace(line)
+			}
+		}
+		if !strings.HasSuffix(row, " "+tt.want) {
+			t.Errorf("ratio %v: the serving table's row %q; want it to end in %s", tt.ratio, row, tt.want)
+		}
+	}
+}

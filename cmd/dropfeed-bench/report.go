@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -65,11 +66,17 @@ func evaluate(rep *report) []target {
 	if rep.Serving != nil {
 		for _, c := range rep.Serving.Cases {
 			if c.Ratio > 0 {
-				ts = append(ts, target{"serving " + c.Name + " >= 0.9x nginx", fmt.Sprintf("%.2fx", c.Ratio), c.Ratio >= nginxRatioTarget})
+				ts = append(ts, target{"serving " + c.Name + " >= 0.9x nginx", floorX(c.Ratio), c.Ratio >= nginxRatioTarget})
 			}
 		}
 	}
 	return ts
+}
+
+// floorX is r as "N.NNx", rounded down: a ratio under a target of two
+// decimals never prints as the target (0.8985 as 0.89x, not 0.90x).
+func floorX(r float64) string {
+	return fmt.Sprintf("%.2fx", math.Floor(r*100)/100)
 }
 
 func ms(d time.Duration) string {
@@ -114,7 +121,7 @@ func printReport(w io.Writer, rep *report) {
 		for _, c := range s.Cases {
 			ng, ratio := "-", "-"
 			if c.Nginx > 0 {
-				ng, ratio = fmt.Sprintf("%.0f", c.Nginx), fmt.Sprintf("%.2fx", c.Ratio)
+				ng, ratio = fmt.Sprintf("%.0f", c.Nginx), floorX(c.Ratio)
 			}
 			fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t\n", c.Name, c.Dropfeed, ng, ratio)
 		}
