@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -322,6 +324,66 @@ func TestServingTargetPrintsAsJudged(t *testing.T) {
 		}
 		if !strings.HasSuffix(row, " "+tt.want) {
 			t.Errorf("ratio %v: the serving table's row %q; want it to end in %s", tt.ratio, row, tt.want)
+		}
+	}
+}
+
+// TestReadAll checks the bench's yardstick for a first start: every file
+// dropfeed would read, and only those, read whole.
+func TestReadAll(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"a.md":                  "# A\n\nBody.\n",
+		"news/2025-01-02-b.txt": strings.Repeat("Harbour news.\n", 100),
+		"news/deep/c.html":      "<h1>C</h1>",
+		".hidden.md":            "not read",
+		".dropfeed/state.db":    "not read either",
+		"news/.tmp-d.md":        "a drop being written",
+	}
+	var want int64
+	for name, text := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(name, "/.") && !strings.HasPrefix(name, ".") {
+			want += int64(len(text))
+		}
+	}
+	got, err := readAll(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Files != 3 || got.Bytes != want || got.Took <= 0 {
+		t.Errorf("readAll = %+v; want 3 files, %d bytes, a time", got, want)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := readAll(ctx, dir); !errors.Is(err, context.Canceled) {
+		t.Errorf("readAll cancelled: %v", err)
+	}
+	if _, err := readAll(context.Background(), filepath.Join(dir, "gone")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("readAll of a missing folder: %v", err)
+	}
+}
+
+// TestStartTargetNamesReadAll checks that the first-start target shows the
+// time of reading the files alone beside the start's, when it was timed.
+func TestStartTargetNamesReadAll(t *testing.T) {
+	for _, tt := range []struct {
+		read time.Duration
+		want string
+	}{
+		{2600 * time.Millisecond, "8.49 s (reading the files alone: 2.60 s)"},
+		{0, "8.49 s"},
+	} {
+		rep := &report{Sizes: []sizeResult{{Articles: 100000, Start: 8490 * time.Millisecond, ReadAll: readResult{Took: tt.read}}}}
+		if got := evaluate(rep)[0]; got.Value != tt.want || got.Met {
+			t.Errorf("read %v: target %+v; want value %q, missed", tt.read, got, tt.want)
 		}
 	}
 }

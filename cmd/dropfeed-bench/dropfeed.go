@@ -30,12 +30,14 @@ type sizeResult struct {
 	CorpusBytes int64 `json:"corpus_bytes"`
 	// From process start to /healthz 200 (all feeds rendered), with no
 	// state file (first start) and with the state the first start left.
-	Start        time.Duration `json:"start_ns"`
-	Restart      time.Duration `json:"restart_ns"`
-	StartRSS     int64         `json:"start_peak_rss_bytes"`
-	RestartRSS   int64         `json:"restart_peak_rss_bytes"`
-	Drop         dropResult    `json:"drop"`
-	DropfeedLogs string        `json:"log_file,omitempty"`
+	Start   time.Duration `json:"start_ns"`
+	Restart time.Duration `json:"restart_ns"`
+	// The least a first start must do, timed just before it (readAll).
+	ReadAll      readResult `json:"read_all"`
+	StartRSS     int64      `json:"start_peak_rss_bytes"`
+	RestartRSS   int64      `json:"restart_peak_rss_bytes"`
+	Drop         dropResult `json:"drop"`
+	DropfeedLogs string     `json:"log_file,omitempty"`
 }
 
 // dropfeedRun runs the dropfeed measurements for one corpus size in dir.
@@ -51,6 +53,9 @@ func dropfeedRun(ctx context.Context, cfg *config, work, dir string, n int, keep
 		return res, nil, err
 	}
 	flushWrites()
+	if res.ReadAll, err = readAll(ctx, dir); err != nil {
+		return res, nil, err
+	}
 	client := newClient()
 
 	start := func(tag string) (*server, time.Duration, int64, error) {

@@ -35,7 +35,7 @@ func evaluate(rep *report) []target {
 	}
 	if s, ok := by[100000]; ok {
 		ts = append(ts,
-			target{"ready with 100,000 articles < 3 s", ms(s.Start), s.Start < readyTarget},
+			target{"ready with 100,000 articles < 3 s", startValue(s), s.Start < readyTarget},
 			target{"ready again with 100,000 articles < 3 s (restart, parse cache)", ms(s.Restart), s.Restart > 0 && s.Restart < readyTarget},
 			target{"peak RSS with 100,000 articles < 300 MB", mb(max(s.StartRSS, s.Drop.PeakRSS)), max(s.StartRSS, s.Drop.PeakRSS) < rssTarget},
 			target{"drop p99 with 100,000 articles < 500 ms", ms(s.Drop.P99), s.Drop.P99 < dropTargetLarge},
@@ -73,6 +73,15 @@ func evaluate(rep *report) []target {
 	return ts
 }
 
+// startValue is a first start's time, with that of reading the files
+// alone beside it when the bench timed that.
+func startValue(s sizeResult) string {
+	if s.ReadAll.Took <= 0 {
+		return ms(s.Start)
+	}
+	return fmt.Sprintf("%s (reading the files alone: %s)", ms(s.Start), ms(s.ReadAll.Took))
+}
+
 // floorX is r as "N.NNx", rounded down: a ratio under a target of two
 // decimals never prints as the target (0.8985 as 0.89x, not 0.90x).
 func floorX(r float64) string {
@@ -104,9 +113,9 @@ func printReport(w io.Writer, rep *report) {
 
 	if len(rep.Sizes) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "articles\tcorpus\tstart\trestart\tpeak RSS\tdrops\tdrop p50\tdrop p99\tdrop max\tCPU/change\tCPU/poll\t")
+		fmt.Fprintln(tw, "articles\tcorpus\tread all\tstart\trestart\tpeak RSS\tdrops\tdrop p50\tdrop p99\tdrop max\tCPU/change\tCPU/poll\t")
 		for _, s := range rep.Sizes {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", s.Articles, mb(s.CorpusBytes), ms(s.Start), ms(s.Restart),
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", s.Articles, mb(s.CorpusBytes), ms(s.ReadAll.Took), ms(s.Start), ms(s.Restart),
 				mb(max(s.StartRSS, s.RestartRSS, s.Drop.PeakRSS)), s.Drop.Drops, ms(s.Drop.P50), ms(s.Drop.P99), ms(s.Drop.Max),
 				ms(s.Drop.CPUPerChange), fmt.Sprintf("%.0f µs", float64(s.Drop.CPUPerPoll)/float64(time.Microsecond)))
 		}
