@@ -164,6 +164,9 @@ type servingCase struct {
 	Ratio       float64      `json:"ratio,omitempty"` // dropfeed / nginx
 	DropfeedRaw []loadResult `json:"dropfeed_runs"`
 	NginxRaw    []loadResult `json:"nginx_runs,omitempty"`
+	// RoundRatios is dropfeed / nginx in each round, run against run:
+	// their spread is how far one round can be trusted on this machine.
+	RoundRatios []float64 `json:"round_ratios,omitempty"`
 }
 
 // feedBytes fetches path raw, with and without gzip, and the gzip ETag.
@@ -355,10 +358,6 @@ func measureServing(ctx context.Context, cfg *config, gen loadGen, work string, 
 	}
 	res.Bytes, res.GzipBytes = len(plain), len(gz)
 
-	type side struct {
-		name    string
-		targets []loadTarget
-	}
 	gzipHeader := http.Header{"Accept-Encoding": {"gzip"}}
 	targetsFor := func(base, etag string) []loadTarget {
 		return []loadTarget{
@@ -389,27 +388,63 @@ func measureServing(ctx context.Context, cfg *config, gen loadGen, work string, 
 	}
 
 	res.Cases = []servingCase{{Name: "feed.atom gzip 200"}, {Name: "feed.atom conditional 304"}}
-	for range cfg.loadRounds {
-		for ci := range res.Cases {
-			for _, s := range sides {
-				r, err := gen.run(ctx, s.targets[ci], cfg.conns, cfg.loadDuration)
+	if err := runRounds(ctx, gen, cfg.conns, cfg.loadDuration, cfg.loadRounds, sides, res.Cases, plain); err != nil {
+		return res, err
+	}
+	if res.Cases[0].Dropfeed == 0 {
+		return res, errors.New("serving: no requests completed")
+	}
+	return res, nil
+}
+
+// side is one server under load: dropfeed or nginx, with a target per
+// serving case.
+type side struct {
+	name    string
+	targets []loadTarget
+}
+
+// runRounds loads each side's target of each case once a round and fills
+// cases with the runs, their medians and, with two sides, their ratio
+// (the first side's over the second's) and each round's.
+//
+// The sides take turns going first, round by round (ABBA): the machine is
+// shared and its speed drifts (by a fifth over one minute in run FJ), so
+// that a server always loaded first would be measured on a machine faster
+// or slower than the other by that drift. With an even number of rounds
+// each goes first as often.
+func runRounds(ctx context.Context, gen loadGen, conns int, d time.Duration, rounds int, sides []side, cases []servingCase, plain []byte) error {
+	for r := range rounds {
+		for ci := range cases {
+			runs := make([]loadResult, len(sides))
+			for k := range sides {
+				i := k
+				if r%2 == 1 {
+					i = len(sides) - 1 - k
+				}
+				s := sides[i]
+				res, err := gen.run(ctx, s.targets[ci], conns, d)
 				if err != nil {
-					return res, fmt.Errorf("%s: %w", s.name, err)
+					return fmt.Errorf("%s: %w", s.name, err)
 				}
-				if r.Errors > 0 {
-					return res, fmt.Errorf("%s %s: %d errors or unexpected statuses under load; %s",
-						s.name, res.Cases[ci].Name, r.Errors, feedChange(ctx, s.targets[ci].url, plain))
+				if res.Errors > 0 {
+					return fmt.Errorf("%s %s: %d errors or unexpected statuses under load; %s",
+						s.name, cases[ci].Name, res.Errors, feedChange(ctx, s.targets[ci].url, plain))
 				}
-				if s.name == "dropfeed" {
-					res.Cases[ci].DropfeedRaw = append(res.Cases[ci].DropfeedRaw, r)
-				} else {
-					res.Cases[ci].NginxRaw = append(res.Cases[ci].NginxRaw, r)
+				runs[i] = res
+			}
+			c := &cases[ci]
+			c.DropfeedRaw = append(c.DropfeedRaw, runs[0])
+			if len(sides) > 1 {
+				c.NginxRaw = append(c.NginxRaw, runs[1])
+				if runs[1].RPS > 0 {
+					c.RoundRatios = append(c.RoundRatios, runs[0].RPS/runs[1].RPS)
 				}
 			}
 		}
 	}
-	for i := range res.Cases {
-		c := &res.Cases[i]
+	for i := range cases {
+		c := &cases[i]
 		c.Dropfeed = medianRPS(c.DropfeedRaw)
 		if len(c.NginxRaw) > 0 {
 			c.Nginx = medianRPS(c.NginxRaw)
@@ -418,10 +453,7 @@ func measureServing(ctx context.Context, cfg *config, gen loadGen, work string, 
 			}
 		}
 	}
-	if res.Cases[0].Dropfeed == 0 {
-		return res, errors.New("serving: no requests completed")
-	}
-	return res, nil
+	return nil
 }
 
 // medianRPS is the median requests per second of the runs.

@@ -115,7 +115,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.loadgen, "loadgen", "auto", "load generator: wrk, go, or auto (wrk when on PATH)")
 	fs.IntVar(&c.conns, "connections", 64, "connections of the serving load")
 	fs.DurationVar(&c.loadDuration, "load-duration", 10*time.Second, "length of one load run")
-	fs.IntVar(&c.loadRounds, "load-rounds", 3, "load runs per server and request kind (the median is reported)")
+	fs.IntVar(&c.loadRounds, "load-rounds", 6, "load runs per server and request kind (the median is reported; the servers take turns going first)")
 	fs.DurationVar(&c.poll, "poll", 5*time.Millisecond, "interval between polls of /healthz and the feed")
 	fs.DurationVar(&c.readyTimeout, "ready-timeout", 10*time.Minute, "longest wait for a server to be ready")
 	fs.DurationVar(&c.dropTimeout, "drop-timeout", 60*time.Second, "longest wait for one dropped article to be served")

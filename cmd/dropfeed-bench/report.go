@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -123,16 +124,19 @@ func printReport(w io.Writer, rep *report) {
 		fmt.Fprintln(w)
 	}
 	if s := rep.Serving; s != nil {
-		fmt.Fprintf(w, "serving /feed.atom (%d articles; %d bytes, %d gzipped): %s, %d connections, median of %d × %s\n",
+		fmt.Fprintf(w, "serving /feed.atom (%d articles; %d bytes, %d gzipped): %s, %d connections, median of %d × %s (the servers taking turns to go first)\n",
 			s.Articles, s.Bytes, s.GzipBytes, s.LoadGen, s.Connections, s.Rounds, s.Duration)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "request\tdropfeed req/s\tnginx req/s\tdropfeed/nginx\t")
+		fmt.Fprintln(tw, "request\tdropfeed req/s\tnginx req/s\tround by round\tdropfeed/nginx\t")
 		for _, c := range s.Cases {
-			ng, ratio := "-", "-"
+			ng, rounds, ratio := "-", "-", "-"
 			if c.Nginx > 0 {
 				ng, ratio = fmt.Sprintf("%.0f", c.Nginx), floorX(c.Ratio)
 			}
-			fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t\n", c.Name, c.Dropfeed, ng, ratio)
+			if len(c.RoundRatios) > 0 {
+				rounds = fmt.Sprintf("%.2f-%.2fx", slices.Min(c.RoundRatios), slices.Max(c.RoundRatios))
+			}
+			fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t\n", c.Name, c.Dropfeed, ng, rounds, ratio)
 		}
 		tw.Flush()
 		if s.Nginx != "" {
