@@ -340,6 +340,8 @@ func TestReadAll(t *testing.T) {
 		".hidden.md":            "not read",
 		".dropfeed/state.db":    "not read either",
 		"news/.tmp-d.md":        "a drop being written",
+		"news/photo.jpg":        "not an article",
+		"news/b.md~":            "an editor's backup",
 	}
 	var want int64
 	for name, text := range files {
@@ -350,7 +352,7 @@ func TestReadAll(t *testing.T) {
 		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(name, "/.") && !strings.HasPrefix(name, ".") {
+		if content.IsArticleFile(name) && !strings.Contains(name, "/.") {
 			want += int64(len(text))
 		}
 	}

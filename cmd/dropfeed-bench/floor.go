@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dropfeed/dropfeed/content"
 )
 
 // readResult is the least a first start must do with a corpus, timed:
@@ -26,8 +28,8 @@ type readResult struct {
 	Took  time.Duration `json:"took_ns"`
 }
 
-// readAll walks dir, leaving out hidden files and folders as dropfeed
-// does, and reads and SHA-256-hashes every file it finds.
+// readAll walks dir, leaving out hidden folders and what is not an article
+// file as dropfeed does, and reads and SHA-256-hashes every file it finds.
 func readAll(ctx context.Context, dir string) (readResult, error) {
 	began := time.Now()
 	var paths []string
@@ -42,10 +44,10 @@ func readAll(ctx context.Context, dir string) (readResult, error) {
 				return filepath.SkipDir
 			}
 			return nil
-		case d.IsDir():
-			return nil
+		case d.IsDir() || !content.IsArticleFile(d.Name()):
+			return nil // dropfeed neither stats nor reads other files
 		}
-		// dropfeed stats every file it finds, for its size and times.
+		// dropfeed stats every article file it finds, for its size and times.
 		if _, err := d.Info(); err != nil {
 			return err
 		}
